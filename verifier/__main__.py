@@ -1,0 +1,3 @@
+from tcverify.cli import main
+
+main()

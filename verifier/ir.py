@@ -1,0 +1,220 @@
+"""The intermediate representation every model lowers to: a circuit of gates in
+topological order over the one-hot inputs x[i][a] (spec section 4).
+
+Gates are `threshold` (integer weights of any sign, 1 iff sum w_k in_k >= t),
+`and`, `or`, `not`, `xor`, `const` and `input`. Nodes are integers indexing
+`GateCircuit.gates`; a gate's inputs always have smaller indices. Building a
+gate hashes it structurally (an identical gate is built once) and propagates
+constants, so lowerings can be written naively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class IrGate:
+    op: str  # input const not and or xor threshold
+    inputs: tuple = ()  # node ids
+    weights: tuple = ()  # threshold only, aligned with inputs
+    t: int = 0  # threshold only
+    value: object = None  # const: 0/1; input: (position, symbol)
+
+
+class GateCircuit:
+    """Gates over the inputs x[i][a] of one length; see the module docstring."""
+
+    def __init__(self, length: int, alphabet):
+        self.length = length
+        self.alphabet = tuple(alphabet)
+        self.gates: list[IrGate] = []
+        self._index: dict[IrGate, int] = {}
+        self.false = self._add(IrGate("const", value=0))
+        self.true = self._add(IrGate("const", value=1))
+        self.inputs = {}
+        for i in range(length):
+            for a in self.alphabet:
+                self.inputs[i, a] = self._add(IrGate("input", value=(i, a)))
+
+    # -- construction ---------------------------------------------------------
+
+    def _add(self, gate: IrGate) -> int:
+        node = self._index.get(gate)
+        if node is None:
+            node = len(self.gates)
+            self.gates.append(gate)
+            self._index[gate] = node
+        return node
+
+    def input(self, i: int, a) -> int:
+        return self.inputs[i, a]
+
+    def const(self, value) -> int:
+        return self.true if value else self.false
+
+    def const_value(self, node: int):
+        """0 or 1 for a constant node, else None."""
+        gate = self.gates[node]
+        return gate.value if gate.op == "const" else None
+
+    def not_(self, a: int) -> int:
+        gate = self.gates[a]
+        if gate.op == "const":
+            return self.const(1 - gate.value)
+        if gate.op == "not":
+            return gate.inputs[0]
+        return self._add(IrGate("not", (a,)))
+
+    def _complement(self, a: int):
+        gate = self.gates[a]
+        return gate.inputs[0] if gate.op == "not" else self._index.get(IrGate("not", (a,)))
+
+    def and_(self, *nodes) -> int:
+        return self._and_or("and", nodes)
+
+    def or_(self, *nodes) -> int:
+        return self._and_or("or", nodes)
+
+    def _and_or(self, op, nodes) -> int:
+        absorbing, neutral = (0, 1) if op == "and" else (1, 0)
+        kept = set()
+        for a in _flatten(nodes):
+            value = self.const_value(a)
+            if value == absorbing:
+                return self.const(absorbing)
+            if value is None:
+                kept.add(a)
+        for a in kept:
+            if self._complement(a) in kept:
+                return self.const(absorbing)
+        if not kept:
+            return self.const(neutral)
+        if len(kept) == 1:
+            return kept.pop()
+        return self._add(IrGate(op, tuple(sorted(kept))))
+
+    def xor(self, *nodes) -> int:
+        parity = 0
+        odd = set()
+        for a in _flatten(nodes):
+            value = self.const_value(a)
+            if value is not None:
+                parity ^= value
+                continue
+            if self.gates[a].op == "not":
+                parity ^= 1
+                a = self.gates[a].inputs[0]
+            odd ^= {a}
+        if not odd:
+            return self.const(parity)
+        node = next(iter(odd)) if len(odd) == 1 else self._add(IrGate("xor", tuple(sorted(odd))))
+        return self.not_(node) if parity else node
+
+    def threshold(self, nodes, weights, t: int) -> int:
+        """1 iff sum(w * in) >= t. Constants are folded, repeated inputs merged,
+        negated inputs rewritten (w * not a = w - w * a), trivial gates decided."""
+        merged: dict[int, int] = {}
+        t = int(t)
+        for a, w in zip(nodes, weights):
+            w = int(w)
+            value = self.const_value(a)
+            if value is not None:
+                t -= w * value
+                continue
+            if self.gates[a].op == "not":
+                t -= w
+                a, w = self.gates[a].inputs[0], -w
+            merged[a] = merged.get(a, 0) + w
+        merged = {a: w for a, w in merged.items() if w != 0}
+        lowest = sum(w for w in merged.values() if w < 0)
+        highest = sum(w for w in merged.values() if w > 0)
+        if lowest >= t:
+            return self.true
+        if highest < t:
+            return self.false
+        items = sorted(merged.items())
+        if all(w == 1 for _, w in items):
+            if t == 1:
+                return self.or_(*(a for a, _ in items))
+            if t == len(items):
+                return self.and_(*(a for a, _ in items))
+        if len(items) == 1:
+            (a, w), = items
+            # one input, not trivial: the gate is a or not a
+            return a if w > 0 else self.not_(a)
+        return self._add(IrGate("threshold", tuple(a for a, _ in items), tuple(w for _, w in items), t))
+
+    def mux(self, select: int, if_one: int, if_zero: int) -> int:
+        return self.or_(self.and_(select, if_one), self.and_(self.not_(select), if_zero))
+
+    # -- reading --------------------------------------------------------------
+
+    def evaluate(self, words_onehot: np.ndarray, outputs=None) -> np.ndarray:
+        """Values of all gates (or of `outputs`) on a batch of strings.
+
+        `words_onehot[b, i, s]` is 1 iff string b has alphabet symbol s at position i.
+        Returns a bool array [batch, nodes] (or [batch, len(outputs)]).
+        """
+        batch = words_onehot.shape[0]
+        values = np.zeros((len(self.gates), batch), dtype=bool)
+        symbol_index = {a: s for s, a in enumerate(self.alphabet)}
+        for node, gate in enumerate(self.gates):
+            op = gate.op
+            if op == "const":
+                values[node] = bool(gate.value)
+            elif op == "input":
+                i, a = gate.value
+                values[node] = words_onehot[:, i, symbol_index[a]].astype(bool)
+            elif op == "not":
+                values[node] = ~values[gate.inputs[0]]
+            elif op == "and":
+                values[node] = np.all(values[list(gate.inputs)], axis=0)
+            elif op == "or":
+                values[node] = np.any(values[list(gate.inputs)], axis=0)
+            elif op == "xor":
+                values[node] = np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0)
+            elif op == "threshold":
+                weights = np.array(gate.weights, dtype=object if _big(gate) else np.int64)
+                total = weights @ values[list(gate.inputs)].astype(weights.dtype)
+                values[node] = total >= gate.t
+            else:  # pragma: no cover - the constructors above make no other op
+                raise AssertionError(op)
+        if outputs is not None:
+            return values[list(outputs)].T
+        return values.T
+
+    def cone(self, outputs) -> list[int]:
+        """The nodes that `outputs` depend on, in topological order."""
+        needed = set()
+        stack = list(outputs)
+        while stack:
+            node = stack.pop()
+            if node not in needed:
+                needed.add(node)
+                stack.extend(self.gates[node].inputs)
+        return sorted(needed)
+
+    def depths(self) -> list[int]:
+        """Depth of each node: inputs and constants 0; `not` is free (it is a
+        negated wire, as in threshold circuits); every other gate adds 1."""
+        depth = [0] * len(self.gates)
+        for node, gate in enumerate(self.gates):
+            if gate.inputs:
+                below = max(depth[a] for a in gate.inputs)
+                depth[node] = below if gate.op == "not" else below + 1
+        return depth
+
+
+def _flatten(nodes):
+    for a in nodes:
+        if isinstance(a, (list, tuple)):
+            yield from _flatten(a)
+        else:
+            yield a
+
+
+def _big(gate: IrGate) -> bool:
+    return sum(abs(w) for w in gate.weights) >= 2**62

@@ -1,0 +1,145 @@
+"""The loaded, validated form of a case (spec sections 1-5).
+
+Every parameter is already converted with R of its `param_format` and kept as an
+exact `Fraction`. Loading lives in `loader.py`; semantics in `evaluate.py`
+(exact), `batch.py` (numpy) and the lowerings to the gate IR (`lower.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Optional, Union
+
+from .number_format import NumberFormat
+
+Vector = tuple  # tuple[Fraction, ...]
+Matrix = tuple  # tuple[Vector, ...], a list of rows: W x multiplies a column vector
+
+
+@dataclass(frozen=True)
+class Head:
+    """One attention head (spec 3.3). `tie` only for hard heads, `exp_frac_bits` only for softmax."""
+
+    type: str  # "softmax" | "hard" | "average"
+    mask: str  # "causal" | "none"
+    wq: Matrix
+    wk: Matrix
+    wv: Matrix
+    wo: Matrix
+    bq: Vector
+    bk: Vector
+    bv: Vector
+    tie: str = "leftmost"
+    exp_frac_bits: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Attention:
+    heads: tuple  # tuple[Head, ...]
+    bo: Vector
+    residual: bool = True
+
+
+@dataclass(frozen=True)
+class Mlp:
+    w1: Matrix
+    b1: Vector
+    activation: str  # relu identity step sigmoid tanh gelu exp
+    w2: Matrix
+    b2: Vector
+    residual: bool = True
+
+
+Block = Union[Attention, Mlp]
+
+
+@dataclass(frozen=True)
+class Positional:
+    """`kind` is "none", "table" (rows of Fractions on the param grid) or "expr".
+
+    For "expr", `rows(n)` evaluates the checked expressions (see `expr.py`) and
+    applies R of the number format; an error at a length is a `UserError`.
+    """
+
+    kind: str = "none"
+    table: tuple = ()  # tuple[Vector, ...]
+    exprs: tuple = ()  # compiled expressions: callables (i, n, N) -> float
+    sources: tuple = ()  # the expression texts, for messages
+
+
+@dataclass(frozen=True)
+class Transformer:
+    path: str  # the file that defines it, for messages
+    number_format: NumberFormat
+    param_format: NumberFormat
+    d_model: int
+    embedding: dict  # token -> Vector (alphabet symbols, bos, eos)
+    blocks: tuple  # tuple[Block, ...]
+    readout_weights: Vector
+    readout_bias: Fraction
+    positional: Positional = field(default_factory=Positional)
+    bos: Optional[str] = None
+    eos: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A netlist gate (spec 4.1); `majority` is kept as its own op."""
+
+    id: str
+    op: str  # threshold majority and or not xor const
+    inputs: tuple = ()  # names: "x[i][a]" or gate ids
+    weights: tuple = ()  # threshold only
+    t: int = 0  # threshold only
+    value: int = 0  # const only
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """A validated netlist for one length; `gates` in topological order."""
+
+    alphabet: tuple
+    length: int
+    gates: tuple  # tuple[Gate, ...]
+    outputs: tuple  # names
+    source: str = ""  # file or builder, for messages
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """A circuit model: `netlist(n)` gives the validated netlist for length n.
+
+    `kind` is "netlist", "python" or "builtin"; for built-ins `family` and
+    `params` (symbol, open, close, k) describe it and `evaluate.py` has a direct
+    evaluator independent of the netlist.
+    """
+
+    kind: str
+    path: str
+    netlist: Callable  # (n) -> Netlist, cached by the loader
+    family: Optional[str] = None
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dfa:
+    path: str
+    start: str
+    accept: frozenset
+    delta: dict  # state -> {symbol: state}; missing = implicit rejecting sink
+
+
+Model = Union[Transformer, Circuit, Dfa]
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    name: str
+    alphabet: tuple
+    lengths: tuple  # sorted, distinct
+    outputs: str  # "last" | "every"
+    left: Model
+    right: Model
+    expect: str = "equivalent"
