@@ -1,0 +1,65 @@
+"""The miter of a case at one length: both models lowered into one gate
+circuit over shared inputs, `diff = OR_i (left_i XOR right_i)`, plus the input
+constraint "exactly one symbol per position". The CNF is satisfiable iff some
+string of that length separates the models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pysat.formula import IDPool
+
+from .encodings.cnf import EncodingOptions, encode
+from .ir import GateCircuit
+from .lower import lower_model
+from .models import Case
+
+
+@dataclass
+class Miter:
+    circuit: GateCircuit
+    left: list  # output nodes
+    right: list
+    diff: int  # node: 1 iff some output bit differs
+
+
+@dataclass
+class MiterCnf:
+    clauses: list
+    input_lits: dict  # (position, symbol) -> variable
+    nvars: int
+
+    def decode(self, model, alphabet, n) -> list:
+        """The string a satisfying assignment (list of literals) encodes."""
+        true = {lit for lit in model if lit > 0}
+        word = []
+        for i in range(n):
+            chosen = [a for a in alphabet if self.input_lits[i, a] in true]
+            assert len(chosen) == 1, f"position {i} has symbols {chosen}"
+            word.append(chosen[0])
+        return word
+
+
+def build_miter(case: Case, n: int, style: str = "adder") -> Miter:
+    circuit = GateCircuit(n, case.alphabet)
+    left = lower_model(case.left, circuit, case.outputs, style)
+    right = lower_model(case.right, circuit, case.outputs, style)
+    assert len(left) == len(right), (len(left), len(right))
+    diff = circuit.or_(*(circuit.xor(a, b) for a, b in zip(left, right)))
+    return Miter(circuit, left, right, diff)
+
+
+def miter_cnf(miter: Miter, options: EncodingOptions = EncodingOptions()) -> MiterCnf:
+    """Clauses of `diff = 1` and exactly one symbol per position."""
+    circuit = miter.circuit
+    pool = IDPool()
+    inputs = list(circuit.inputs.items())
+    encoding = encode(circuit, [miter.diff] + [node for _, node in inputs], pool, options)
+    clauses = list(encoding.clauses)
+    clauses.append([encoding.lit(miter.diff)])
+    input_lits = {key: encoding.lit(node) for key, node in inputs}
+    for i in range(circuit.length):
+        lits = [input_lits[i, a] for a in circuit.alphabet]
+        clauses.append(lits)
+        clauses.extend([-a, -b] for k, a in enumerate(lits) for b in lits[k + 1:])
+    return MiterCnf(clauses, input_lits, pool.top)

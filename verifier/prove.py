@@ -1,0 +1,178 @@
+"""Deciding a case: for each length, shortest first, a cheap sampling pass with
+the batch evaluator and then the SAT miter; every counterexample is replayed
+on the exact evaluators before it is reported (spec section 6)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import batch, evaluate
+from .encodings.cnf import EncodingOptions
+from .errors import InternalError, UserError
+from .loader import load_case
+from .miter import build_miter, miter_cnf
+from .models import Case
+from .solver import DEFAULT_SOLVER, solve
+
+ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
+RANDOM_SAMPLES = 512  # strings per length otherwise
+
+
+@dataclass
+class ProveOptions:
+    solver: str = DEFAULT_SOLVER
+    encoding: EncodingOptions = field(default_factory=EncodingOptions)
+    timeout: Optional[float] = None  # seconds per case
+    sample: bool = True  # the batch-evaluator pass before SAT
+    seed: int = 0
+
+
+@dataclass
+class LengthResult:
+    n: int
+    status: str  # "equivalent" | "counterexample" | "unknown"
+    method: str  # "sat" | "sampling" | "trivial"
+    time_s: float
+    variables: int = 0
+    clauses: int = 0
+
+
+@dataclass
+class CaseResult:
+    case: str  # the path as given
+    name: str
+    verdict: str  # equivalent | counterexample | unknown | error
+    expect: Optional[str]
+    lengths: list = field(default_factory=list)  # the lengths decided
+    time_s: float = 0.0
+    counterexample: Optional[dict] = None
+    message: Optional[str] = None
+    per_length: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == (self.expect or "equivalent")
+
+    def exit_code(self) -> int:
+        """This case's contribution to prove's exit status (spec section 6)."""
+        if self.verdict == "error":
+            return 2
+        if self.verdict == "unknown":
+            return 3
+        return 0 if self.ok else 1
+
+    def to_json(self) -> dict:
+        out = {"case": self.case, "name": self.name, "verdict": self.verdict,
+               "expect": self.expect or "equivalent", "ok": self.ok,
+               "lengths": self.lengths, "time_s": round(self.time_s, 3)}
+        if self.counterexample is not None:
+            out["counterexample"] = self.counterexample
+        if self.message:
+            out["message"] = self.message
+        out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3)} for r in self.per_length]
+        return out
+
+
+def overall_exit(results) -> int:
+    """2 for an error, else 1 for an unexpected outcome, else 3 for unknown, else 0."""
+    codes = {r.exit_code() for r in results}
+    for code in (2, 1, 3):
+        if code in codes:
+            return code
+    return 0
+
+
+def prove_path(path: str, options: ProveOptions = ProveOptions(), on_length: Callable = None) -> CaseResult:
+    """Load and decide one case file; input errors become an `error` result."""
+    start = time.monotonic()
+    try:
+        case = load_case(path)
+    except UserError as exc:
+        return CaseResult(path, path, "error", None, time_s=time.monotonic() - start, message=str(exc))
+    return prove_case(case, options, on_length, label=path)
+
+
+def prove_case(case: Case, options: ProveOptions = ProveOptions(), on_length: Callable = None,
+               label: Optional[str] = None) -> CaseResult:
+    start = time.monotonic()
+    deadline = start + options.timeout if options.timeout else None
+    result = CaseResult(label or case.path, case.name, "equivalent", case.expect)
+    rng = np.random.default_rng(options.seed)
+    try:
+        for n in case.lengths:
+            if deadline is not None and time.monotonic() >= deadline:
+                result.verdict = "unknown"
+                break
+            outcome, word = decide_length(case, n, options, rng, deadline)
+            result.per_length.append(outcome)
+            if on_length is not None:
+                on_length(case, outcome)
+            if outcome.status == "unknown":
+                result.verdict = "unknown"
+                break
+            result.lengths.append(n)
+            if outcome.status == "counterexample":
+                result.verdict = "counterexample"
+                result.counterexample = replay(case, word)
+                break
+    except UserError as exc:
+        result.verdict, result.message = "error", str(exc)
+    result.time_s = time.monotonic() - start
+    return result
+
+
+def decide_length(case: Case, n: int, options: ProveOptions, rng, deadline):
+    """(LengthResult, counterexample word or None) for one length."""
+    start = time.monotonic()
+    if options.sample:
+        word = sample_disagreement(case, n, rng)
+        if word is not None:
+            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start), word
+    miter = build_miter(case, n)
+    trivial = miter.circuit.const_value(miter.diff)
+    if trivial == 0:
+        return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    cnf = miter_cnf(miter, options.encoding)
+    answer = solve(cnf.clauses, options.solver, deadline)
+    stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
+    elapsed = time.monotonic() - start
+    if answer.status == "sat":
+        return LengthResult(n, "counterexample", "sat", elapsed, **stats), cnf.decode(answer.model, case.alphabet, n)
+    status = "equivalent" if answer.status == "unsat" else "unknown"
+    return LengthResult(n, status, "sat", elapsed, **stats), None
+
+
+def all_words(alphabet_size: int, n: int) -> np.ndarray:
+    return np.array(list(itertools.product(range(alphabet_size), repeat=n)), dtype=np.int64).reshape(-1, n)
+
+
+def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
+    """A string of length n on which the batch evaluators disagree: all strings
+    when there are few, else random ones plus the constant strings."""
+    k = len(case.alphabet)
+    if k ** n <= ENUMERATE_UP_TO:
+        words = all_words(k, n)
+    else:
+        constant = np.repeat(np.arange(k)[:, None], n, axis=1)
+        words = np.concatenate([constant, rng.integers(0, k, size=(RANDOM_SAMPLES, n))])
+    left = batch.run_batch(case.left, words, case.alphabet, case.outputs)
+    right = batch.run_batch(case.right, words, case.alphabet, case.outputs)
+    differ = np.flatnonzero((left != right).any(axis=1))
+    if differ.size == 0:
+        return None
+    return [case.alphabet[s] for s in words[differ[0]]]
+
+
+def replay(case: Case, word: list) -> dict:
+    """Both models' bits on `word` by the exact evaluators; they must differ."""
+    left = evaluate.run(case.left, word, case.alphabet, case.outputs)
+    right = evaluate.run(case.right, word, case.alphabet, case.outputs)
+    if left == right:
+        raise InternalError(f"{case.path}: counterexample {','.join(word)!r} does not replay: "
+                            f"both models give {left} (a bug in tcverify's lowering or encoding)")
+    return {"input": list(word), "length": len(word), "left": left, "right": right}

@@ -1,0 +1,115 @@
+"""Running many cases: progress (rich, on stderr), one line per case, a summary
+table, `--json` lines, JUnit XML, and `--jobs` worker processes."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import xml.etree.ElementTree as ET
+from concurrent.futures import ProcessPoolExecutor
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .prove import CaseResult, ProveOptions, prove_path
+
+
+def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False) -> list:
+    """Decide every case file; print each result as it completes (in input order)."""
+    console = Console(stderr=True)
+    results = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("", total=len(paths))
+
+        def on_length(case, outcome):
+            progress.update(task, description=f"{case.name}: length {outcome.n} {outcome.status} ({outcome.method}, {outcome.time_s:.2f} s)")
+
+        if jobs <= 1:
+            for path in paths:
+                progress.update(task, description=f"{path} ...")
+                result = prove_path(path, options, on_length)
+                progress.advance(task)
+                results.append(result)
+                emit(result, as_json, progress.console if progress.live.is_started else None)
+        else:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = [pool.submit(prove_path, path, options) for path in paths]
+                for future in futures:
+                    result = future.result()
+                    progress.advance(task)
+                    results.append(result)
+                    emit(result, as_json, progress.console if progress.live.is_started else None)
+    if not as_json and len(results) > 1:
+        summary(results, Console())
+    return results
+
+
+def emit(result: CaseResult, as_json: bool, live_console=None):
+    line = json.dumps(result.to_json()) if as_json else describe(result)
+    if live_console is not None and not as_json:
+        live_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    else:
+        click.echo(line)
+
+
+def describe(result: CaseResult) -> str:
+    status = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "UNKNOWN"}[result.exit_code()]
+    head = f"{status:7} {result.case}"
+    if result.verdict == "error":
+        return f"{head}: {result.message}"
+    lengths = format_lengths(result.lengths) if result.lengths else "none"
+    text = f"{head}: {result.verdict}"
+    if result.verdict == "counterexample":
+        cex = result.counterexample
+        word = ",".join(cex["input"]) if cex["input"] else '""'
+        text += f" at length {cex['length']}: {word}  left {cex['left']}  right {cex['right']}"
+        if result.expect == "counterexample":
+            text += " (expected)"
+    elif result.verdict == "equivalent":
+        text += f" for lengths {lengths}"
+    else:
+        text += f" (time limit; decided lengths: {lengths})"
+    if result.verdict != "counterexample" and result.expect == "counterexample" and result.verdict != "unknown":
+        text += " (a counterexample was expected)"
+    return text + f" [{result.time_s:.2f} s]"
+
+
+def format_lengths(lengths) -> str:
+    lengths = list(lengths)
+    if len(lengths) > 2 and lengths == list(range(lengths[0], lengths[-1] + 1)):
+        return f"{lengths[0]}..{lengths[-1]}"
+    return ",".join(map(str, lengths))
+
+
+def summary(results, console: Console):
+    table = Table(title="tcverify prove")
+    for column in ("case", "verdict", "expected", "lengths", "shortest cex", "time (s)", ""):
+        table.add_column(column)
+    for r in results:
+        cex = r.counterexample
+        table.add_row(r.name, r.verdict, r.expect or "equivalent", format_lengths(r.lengths),
+                      str(cex["length"]) if cex else "", f"{r.time_s:.2f}",
+                      {0: "ok", 1: "FAIL", 2: "error", 3: "unknown"}[r.exit_code()])
+    console.print(table)
+
+
+def write_junit(results, path: str):
+    """JUnit XML: one <testcase> per case file; unexpected outcomes are failures,
+    input errors and time limits are errors."""
+    suite = ET.Element("testsuite", name="tcverify", tests=str(len(results)),
+                       failures=str(sum(r.exit_code() == 1 for r in results)),
+                       errors=str(sum(r.exit_code() in (2, 3) for r in results)),
+                       time=f"{sum(r.time_s for r in results):.3f}")
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname="tcverify.prove", name=r.case, time=f"{r.time_s:.3f}")
+        code = r.exit_code()
+        if code == 1:
+            ET.SubElement(case, "failure", message=describe(r), type=r.verdict).text = json.dumps(r.to_json(), indent=1)
+        elif code in (2, 3):
+            ET.SubElement(case, "error", message=describe(r), type=r.verdict)
+        ET.SubElement(case, "system-out").text = describe(r)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
