@@ -1,0 +1,114 @@
+"""The batch evaluator agrees with the exact one, bit for bit."""
+
+import itertools
+import random
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from random_models import random_transformer
+from tcverify import evaluate
+from tcverify.batch import run_batch
+from tcverify.builtins import FAMILIES, builtin_netlist
+from tcverify.models import Attention, Circuit, Dfa, Head, Mlp, Transformer
+from tcverify.number_format import NumberFormat
+
+
+def all_words(alphabet, n):
+    return np.array(list(itertools.product(range(len(alphabet)), repeat=n)), dtype=np.int64).reshape(len(alphabet) ** n, n)
+
+
+def assert_agree(model, alphabet, outputs, lengths):
+    for n in lengths:
+        words = all_words(alphabet, n)
+        got = run_batch(model, words, alphabet, outputs)
+        want = [evaluate.run(model, [alphabet[s] for s in w], alphabet, outputs) for w in words]
+        assert got.dtype == np.uint8
+        assert got.tolist() == want, f"length {n}"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_transformers_match_exact(seed):
+    rng = random.Random(seed)
+    alphabet = ("a", "b") if seed % 3 else ("a", "b", "c")
+    model = random_transformer(rng, alphabet, max_length=8)
+    outputs = "every" if seed % 2 else "last"
+    top = 8 if len(alphabet) == 2 else 5
+    low = 0 if model.bos or model.eos else 1
+    assert_agree(model, alphabet, outputs, range(low, top + 1 if seed < 4 else 6))
+
+
+def test_each_head_type_and_activation_covered():
+    """Force every head type with both masks and every activation at least once."""
+    rng = random.Random(99)
+    for kind in ("softmax", "hard", "average"):
+        for mask in ("causal", "none"):
+            model = random_transformer(rng, ("0", "1"), head_types=(kind,), masks=(mask,), n_blocks=2)
+            assert_agree(model, ("0", "1"), "every", range(1, 6))
+    for activation in ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp"):
+        model = random_transformer(rng, ("0", "1"), activations=(activation,), n_blocks=3)
+        assert_agree(model, ("0", "1"), "last", range(1, 6))
+
+
+def test_wide_format_uses_python_ints():
+    """I + F = 40 bits: scores overflow int64, so the object path must agree exactly."""
+    rng = random.Random(5)
+    wide = NumberFormat(20, 20)
+    model = random_transformer(rng, ("0", "1"), number_format=wide, param_format=wide, head_types=("softmax", "average"))
+    assert_agree(model, ("0", "1"), "every", range(1, 6))
+
+
+def test_speed_4096_strings_of_length_12():
+    rng = random.Random(1)
+    fmt = NumberFormat(4, 4)
+    model = random_transformer(rng, ("0", "1"), d_model=4, n_blocks=2, number_format=fmt, param_format=fmt,
+                               head_types=("softmax",), positional="none")
+    words = all_words(("0", "1"), 12)
+    start = time.perf_counter()
+    bits = run_batch(model, words, ("0", "1"), "last")
+    assert time.perf_counter() - start < 5.0
+    sample = rng.sample(range(len(words)), 40)
+    for b in sample:
+        assert bits[b].tolist() == evaluate.run(model, ["01"[s] for s in words[b]], ("0", "1"), "last")
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("outputs", ["last", "every"])
+def test_builtin_netlists_match_direct_evaluator(family, outputs):
+    """batch evaluates a built-in through its netlist; evaluate.run uses the direct evaluator."""
+    alphabet = ("(", ")") if family == "dyck1" else ("a", "b", "c")
+    params = {"open": "(", "close": ")"} if family == "dyck1" else {"symbol": "b"}
+    if family == "count_at_least":
+        params["k"] = 2
+    model = Circuit("builtin", "<test>", lambda n: builtin_netlist(family, params, n, alphabet, outputs), family, params)
+    assert_agree(model, alphabet, outputs, range(0, 7 if len(alphabet) == 2 else 5))
+
+
+def test_count_at_least_nonpositive_k_accepts_everything():
+    params = {"symbol": "a", "k": 0}
+    model = Circuit("builtin", "<test>", lambda n: builtin_netlist("count_at_least", params, n, ("a", "b"), "last"),
+                    "count_at_least", params)
+    assert_agree(model, ("a", "b"), "last", range(0, 4))
+    assert run_batch(model, all_words(("a", "b"), 0), ("a", "b"), "last").tolist() == [[1]]
+
+
+def test_dfa_with_missing_transitions():
+    dfa = Dfa("<test>", "s", frozenset({"s", "t"}), {"s": {"a": "t"}, "t": {"b": "s"}})
+    for outputs in ("last", "every"):
+        assert_agree(dfa, ("a", "b"), outputs, range(0, 7))
+    assert run_batch(dfa, np.array([[1, 0]]), ("a", "b"), "every").tolist() == [[0, 0]]
+
+
+def test_hand_built_model_values():
+    """A fixed model computed by hand: average of (+1/-1) over a causal prefix, read by sign."""
+    fmt = NumberFormat(4, 4)
+    one, zero = Fraction(1), Fraction(0)
+    head = Head("average", "causal", ((zero, zero),), ((zero, zero),), ((one, zero),), ((zero,), (one,)),
+                (zero,), (zero,), (zero,))
+    model = Transformer("<test>", fmt, fmt, 2, {"0": (-one, zero), "1": (one, zero)},
+                        (Attention((head,), (zero, zero)),), (zero, one), zero)
+    words = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 0, 0]])
+    assert run_batch(model, words, ("0", "1"), "every").tolist() == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
+    assert isinstance(model.blocks[0], Attention) and not isinstance(model.blocks[0], Mlp)

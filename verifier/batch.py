@@ -1,0 +1,210 @@
+"""Batch evaluator: the semantics of `evaluate.py` on many strings of one length
+at once, with exact integer numpy arithmetic.
+
+Transformer values are grid indices k (value k * 2^-F); parameters are integers
+on their 2^-P grid, so R(W x + b) is `round_k(W_int @ k + b * 2^(P+F), 2^P)`,
+scores R(Q.K) are `round_k(Q @ K^T, 2^F)`, a softmax output is
+`round_k(sum e V, sum e)` with e on the 2^-E grid. Arrays are int64 when a bound
+on every intermediate sum shows that it fits, else Python ints (dtype object).
+Circuits are evaluated from their netlists (built-ins included, so this also
+checks the built-in netlists against the direct evaluator), DFAs by a table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import sequence
+from .evaluate import activation_k, softmax_x
+from .models import Attention, Circuit, Dfa, Netlist, Transformer
+
+_INT64_SAFE = 1 << 62
+
+
+def run_batch(model, words: np.ndarray, alphabet, outputs: str) -> np.ndarray:
+    """Output bits [B, bits] (uint8) of `model` on the strings `words` [B, n]
+    (symbol indices into `alphabet`)."""
+    words = np.asarray(words, dtype=np.int64)
+    if words.ndim != 2:
+        raise ValueError("words must be a [B, n] array of symbol indices")
+    if isinstance(model, Transformer):
+        bits = _transformer(model, words, tuple(alphabet), outputs)
+    elif isinstance(model, Circuit):
+        bits = run_netlist_batch(model.netlist(words.shape[1]), words)
+    elif isinstance(model, Dfa):
+        bits = _dfa(model, words, tuple(alphabet), outputs)
+    else:
+        raise TypeError(f"not a model: {model!r}")
+    return bits.astype(np.uint8)
+
+
+# -- transformer ------------------------------------------------------------------
+
+
+def _dtype(model: Transformer, N: int):
+    """int64 if every intermediate integer provably stays below 2^62, else object."""
+    fmt, pfmt = model.number_format, model.param_format
+    A, Pm = -fmt.kmin, -pfmt.kmin  # largest magnitudes of a value and a parameter grid index
+    terms, key_dims, exp_bits = model.d_model, 1, 0
+    for block in model.blocks:
+        if isinstance(block, Attention):
+            terms = max(terms, sum(len(head.wv) for head in block.heads))
+            for head in block.heads:
+                key_dims = max(key_dims, len(head.wq))
+                exp_bits = max(exp_bits, head.exp_frac_bits or 0)
+        else:
+            terms = max(terms, len(block.w1))
+    # affine maps and the readout: terms products Pm * A plus a bias below Pm * 2^F <= Pm * A;
+    # scores: key_dims products A * A; softmax numerators: N weights <= 2^E times A
+    bound = max((terms + 1) * Pm * A, key_dims * A * A, N * (1 << exp_bits) * A)
+    return np.int64 if bound < _INT64_SAFE else object
+
+
+def _scaled(values, shift: int, dtype) -> np.ndarray:
+    """Exact Fractions times 2^shift as an integer array (they are on that grid)."""
+    def one(x):
+        x = x * (1 << shift)
+        assert x.denominator == 1, "parameter off its grid"
+        return int(x.numerator)
+
+    return np.array([[one(x) for x in row] for row in values] if values and isinstance(values[0], tuple)
+                    else [one(x) for x in values], dtype=dtype)
+
+
+class _Runner:
+    def __init__(self, model: Transformer, N: int):
+        self.model, self.fmt = model, model.number_format
+        self.P = model.param_format.frac_bits
+        self.F = self.fmt.frac_bits
+        self.dtype = _dtype(model, N)
+        self.N = N
+
+    def affine(self, x, matrix, bias):
+        """R(W x + b) on the last axis of x (grid indices)."""
+        W = _scaled(matrix, self.P, self.dtype)
+        b = _scaled(bias, self.P + self.F, self.dtype)
+        return self.fmt.round_k(x @ W.T + b, 1 << self.P)
+
+    def head(self, head, h, visible):
+        fmt = self.fmt
+        Q, K, V = (self.affine(h, w, b) for w, b in ((head.wq, head.bq), (head.wk, head.bk), (head.wv, head.bv)))
+        s = fmt.round_k(Q @ K.transpose(0, 2, 1), 1 << self.F)
+        m = np.where(visible, s, fmt.kmin - 1).max(axis=-1, keepdims=True)
+        best = visible & (s == m)
+        if head.type == "softmax":
+            delta = np.where(visible, s - m, 0)
+            levels, inverse = np.unique(delta, return_inverse=True)
+            table = np.array([softmax_x(int(d), self.F, head.exp_frac_bits) for d in levels], dtype=self.dtype)
+            e = np.where(visible, table[inverse.reshape(delta.shape)], 0).astype(self.dtype)
+            return fmt.round_k(e @ V, e.sum(axis=-1, keepdims=True))
+        if head.type == "hard":
+            if head.tie == "leftmost":
+                chosen = best.argmax(axis=-1)
+            else:
+                chosen = self.N - 1 - best[..., ::-1].argmax(axis=-1)
+            return V[np.arange(V.shape[0])[:, None], chosen]
+        return fmt.round_k(best.astype(self.dtype) @ V, best.sum(axis=-1, keepdims=True).astype(self.dtype))
+
+    def attention(self, block: Attention, h):
+        N = self.N
+        total = _scaled(block.bo, self.P + self.F, self.dtype)
+        for head in block.heads:
+            if head.mask == "causal":
+                visible = np.tril(np.ones((N, N), dtype=bool))
+            else:
+                visible = np.ones((N, N), dtype=bool)
+            a = self.head(head, h, visible)
+            total = total + a @ _scaled(head.wo, self.P, self.dtype).T
+        return self.fmt.round_k(total, 1 << self.P)
+
+    def mlp(self, block, h):
+        z = self.affine(h, block.w1, block.b1)
+        levels, inverse = np.unique(z, return_inverse=True)
+        table = np.array([activation_k(block.activation, int(k), self.fmt) for k in levels], dtype=self.dtype)
+        u = table[inverse.reshape(z.shape)]
+        return self.affine(u, block.w2, block.b2)
+
+
+def _transformer(model: Transformer, words, alphabet, outputs):
+    B, n = words.shape
+    lay = sequence.layout(model, n, outputs)
+    run = _Runner(model, lay.N)
+    rows = sequence.positional_rows(model, n)
+    # h after the embedding: a table [symbol, position, dim] for the w positions
+    h = np.zeros((B, lay.N, model.d_model), dtype=run.dtype)
+    if model.bos is not None:
+        h[:, 0] = np.array(sequence.embed(model, model.bos, rows[0]), dtype=run.dtype)
+    if model.eos is not None:
+        h[:, lay.N - 1] = np.array(sequence.embed(model, model.eos, rows[lay.N - 1]), dtype=run.dtype)
+    for i in range(n):
+        p = lay.offset + i
+        table = np.array([sequence.embed(model, a, rows[p]) for a in alphabet], dtype=run.dtype)
+        h[:, p] = table[words[:, i]]
+    fmt = model.number_format
+    for block in model.blocks:
+        out = run.attention(block, h) if isinstance(block, Attention) else run.mlp(block, h)
+        h = fmt.overflow_k(h + out) if block.residual else out
+    weights = _scaled(model.readout_weights, run.P, run.dtype)
+    bias = _scaled((model.readout_bias,), run.P + run.F, run.dtype)[0]
+    logits = h[:, list(lay.read)] @ weights + bias
+    return logits > 0
+
+
+# -- circuits and DFAs ------------------------------------------------------------
+
+
+def run_netlist_batch(netlist: Netlist, words: np.ndarray) -> np.ndarray:
+    """Bits [B, outputs] (bool) of a validated netlist on symbol-index strings."""
+    B = words.shape[0]
+    values = {}
+    for i in range(netlist.length):
+        for s, a in enumerate(netlist.alphabet):
+            values[f"x[{i}][{a}]"] = words[:, i] == s
+    for gate in netlist.gates:
+        ins = [values[name] for name in gate.inputs]
+        op = gate.op
+        if op == "const":
+            out = np.full(B, bool(gate.value))
+        elif op == "not":
+            out = ~ins[0]
+        elif op == "and":
+            out = np.logical_and.reduce(ins) if ins else np.ones(B, dtype=bool)
+        elif op == "or":
+            out = np.logical_or.reduce(ins) if ins else np.zeros(B, dtype=bool)
+        elif op == "xor":
+            out = np.logical_xor.reduce(ins) if ins else np.zeros(B, dtype=bool)
+        elif op == "majority":
+            out = 2 * sum((v.astype(np.int64) for v in ins), np.zeros(B, dtype=np.int64)) > len(ins)
+        elif op == "threshold":
+            dtype = np.int64 if sum(abs(w) for w in gate.weights) + abs(gate.t) < _INT64_SAFE else object
+            total = np.zeros(B, dtype=dtype)
+            for w, v in zip(gate.weights, ins):
+                total = total + v.astype(dtype) * w
+            out = total >= gate.t
+        else:
+            raise ValueError(f"unknown gate op {op!r}")
+        values[gate.id] = np.asarray(out, dtype=bool)
+    if not netlist.outputs:
+        return np.zeros((B, 0), dtype=bool)
+    return np.stack([values[name] for name in netlist.outputs], axis=1)
+
+
+def _dfa(model: Dfa, words, alphabet, outputs):
+    """Prefix acceptance by table lookup; state index len(states) is the rejecting sink."""
+    states = sorted(set(model.delta) | {model.start})
+    index = {q: j for j, q in enumerate(states)}
+    sink = len(states)
+    table = np.full((sink + 1, len(alphabet)), sink, dtype=np.int64)
+    for q, moves in model.delta.items():
+        for s, a in enumerate(alphabet):
+            if a in moves:
+                table[index[q], s] = index[moves[a]]
+    accepting = np.array([q in model.accept for q in states] + [False])
+    state = np.full(words.shape[0], index[model.start], dtype=np.int64)
+    bits = []
+    for i in range(words.shape[1]):
+        state = table[state, words[:, i]]
+        bits.append(accepting[state])
+    if outputs == "every":
+        return np.stack(bits, axis=1) if bits else np.zeros((words.shape[0], 0), dtype=bool)
+    return accepting[state][:, None]

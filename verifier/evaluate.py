@@ -1,0 +1,241 @@
+"""Exact concrete evaluators: the reference semantics of every model kind.
+
+Transformers follow spec 3 literally with Fractions: every matrix-vector product
+plus bias is exact and rounded once by R; attention scores R(Q.K); softmax weights
+X(s - m) from the exact, unsaturated difference; a_p = R(sum e V / sum e) with one
+rounding; o_p = R(sum over heads wo a + bo); residual S(h + o); readout exact.
+`softmax_x` and `activation_k` are shared with the batch evaluator and the SAT
+lowering so that all of them use the same tables.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+from . import sequence
+from .builtins import evaluate_builtin
+from .models import Attention, Circuit, Dfa, Netlist, Transformer
+from .number_format import NumberFormat
+
+# -- shared tables ----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def softmax_x(delta_k: int, frac_bits: int, exp_frac_bits: int) -> int:
+    """Grid index (on the 2^-exp_frac_bits grid) of X(delta) = e^delta rounded to
+    nearest, ties to even, for delta = delta_k * 2^-frac_bits <= 0 (spec 3.3).
+
+    e^delta is irrational for rational delta != 0, so a tie cannot occur; the value
+    is computed with `decimal` at growing precision until the rounding is certain."""
+    if delta_k > 0:
+        raise ValueError("softmax_x needs delta <= 0")
+    if delta_k == 0:
+        return 1 << exp_frac_bits
+    # e^delta * 2^E < 1/2 once delta < -(E + 2), since 2/e < 1 and e^-2 < 1/2
+    if delta_k < -(exp_frac_bits + 2) << frac_bits:
+        return 0
+    digits = 60
+    while True:
+        with localcontext() as ctx:
+            ctx.prec = digits + 10
+            scaled = (Decimal(delta_k) / Decimal(1 << frac_bits)).exp() * (1 << exp_frac_bits)
+            low = int(scaled.to_integral_value(rounding="ROUND_FLOOR"))
+            rest = scaled - low
+            margin = Decimal(10) ** (-digits + 3) * max(Decimal(1), scaled)
+            if abs(rest - Decimal("0.5")) > margin:
+                return low + (rest > Decimal("0.5"))
+        digits *= 2
+
+
+def _sigmoid(x: float) -> float:
+    """The spec's float64 sigmoid (section 7): the two formulas by sign of x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    t = math.exp(x)
+    return t / (1.0 + t)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+_FLOAT_ACTIVATIONS = {
+    "sigmoid": _sigmoid,
+    "tanh": math.tanh,
+    "gelu": lambda x: 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))),
+    "exp": _exp,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def activation_k(name: str, k: int, fmt: NumberFormat) -> int:
+    """Grid index of act(x) for x = k * 2^-F (spec 3.3 and 7): relu, identity and
+    step exactly (then R), the others as R of the float64 result's exact value; a
+    float64 overflow to +-inf becomes the format's largest or smallest value."""
+    if name == "relu":
+        return fmt.R(Fraction(max(k, 0), fmt.scale))
+    if name == "identity":
+        return fmt.R(Fraction(k, fmt.scale))
+    if name == "step":
+        return fmt.R(1 if k > 0 else 0)
+    y = _FLOAT_ACTIVATIONS[name](float(Fraction(k, fmt.scale)))
+    if math.isinf(y):
+        return fmt.kmax if y > 0 else fmt.kmin
+    return fmt.R(Fraction(y))
+
+
+# -- transformer ------------------------------------------------------------------
+
+
+def _affine(fmt: NumberFormat, matrix, bias, x) -> list:
+    """R(W x + b) elementwise, exact before the one rounding (values as Fractions)."""
+    return [fmt.value(fmt.R(sum((w * v for w, v in zip(row, x)), Fraction(0)) + b)) for row, b in zip(matrix, bias)]
+
+
+def _visible(mask: str, p: int, N: int) -> range:
+    return range(p + 1) if mask == "causal" else range(N)
+
+
+def _head(model: Transformer, head, h: list) -> dict:
+    """One attention head over the whole sequence; returns its outputs a_p and details."""
+    fmt = model.number_format
+    N = len(h)
+    Q = [_affine(fmt, head.wq, head.bq, x) for x in h]
+    K = [_affine(fmt, head.wk, head.bk, x) for x in h]
+    V = [_affine(fmt, head.wv, head.bv, x) for x in h]
+    scores, maxima, weights, chosen, outputs = [], [], [], [], []
+    for p in range(N):
+        seen = _visible(head.mask, p, N)
+        s = {q: fmt.value(fmt.R(sum((a * b for a, b in zip(Q[p], K[q])), Fraction(0)))) for q in seen}
+        m = max(s.values())
+        best = [q for q in seen if s[q] == m]
+        if head.type == "softmax":
+            e = {q: Fraction(softmax_x(int((s[q] - m) * fmt.scale), fmt.frac_bits, head.exp_frac_bits),
+                             1 << head.exp_frac_bits) for q in seen}
+            total = sum(e.values())
+            a = [fmt.value(fmt.R(sum(e[q] * V[q][j] for q in seen) / total)) for j in range(len(head.wv))]
+            weights.append([e.get(q) for q in range(N)])
+            chosen.append(best)
+        elif head.type == "hard":
+            q_star = best[0] if head.tie == "leftmost" else best[-1]
+            a = list(V[q_star])
+            chosen.append([q_star])
+        else:
+            a = [fmt.value(fmt.R(sum(V[q][j] for q in best) / len(best))) for j in range(len(head.wv))]
+            chosen.append(best)
+        scores.append([s.get(q) for q in range(N)])
+        maxima.append(m)
+        outputs.append(a)
+    detail = {"type": head.type, "mask": head.mask, "scores": scores, "max": maxima, "chosen": chosen, "output": outputs}
+    if head.type == "softmax":
+        detail["weights"] = weights
+    return detail
+
+
+def _attention(model: Transformer, block: Attention, h: list) -> tuple:
+    fmt = model.number_format
+    heads = [_head(model, head, h) for head in block.heads]
+    out = []
+    for p in range(len(h)):
+        rows = []
+        for i, bo in enumerate(block.bo):
+            total = bo + sum(sum((w * a for w, a in zip(head.wo[i], detail["output"][p])), Fraction(0))
+                             for head, detail in zip(block.heads, heads))
+            rows.append(fmt.value(fmt.R(total)))
+        out.append(rows)
+    return out, {"kind": "attention", "residual": block.residual, "heads": heads, "output": out}
+
+
+def _mlp(model: Transformer, block, h: list) -> tuple:
+    fmt = model.number_format
+    pre = [_affine(fmt, block.w1, block.b1, x) for x in h]
+    hidden = [[fmt.value(activation_k(block.activation, int(z * fmt.scale), fmt)) for z in row] for row in pre]
+    out = [_affine(fmt, block.w2, block.b2, u) for u in hidden]
+    return out, {"kind": "mlp", "residual": block.residual, "activation": block.activation,
+                 "pre": pre, "hidden": hidden, "output": out}
+
+
+def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
+    """Run a transformer on one string with every intermediate value (exact Fractions):
+    `stages[k][p][d]` is h after the embedding (k = 0) and after block k; `blocks[k]`
+    holds each head's scores, maxima, softmax weights, chosen positions and outputs
+    (attention) or pre-activations and activations (mlp); `bits` the output bits."""
+    fmt = model.number_format
+    n = len(word)
+    lay = sequence.layout(model, n, outputs)
+    toks = sequence.tokens(model, word)
+    rows = sequence.positional_rows(model, n)
+    h = [[fmt.value(k) for k in sequence.embed(model, t, row)] for t, row in zip(toks, rows)]
+    stages, blocks = [h], []
+    for block in model.blocks:
+        out, detail = (_attention if isinstance(block, Attention) else _mlp)(model, block, h)
+        if block.residual:
+            h = [[fmt.value(fmt.R(a + b)) for a, b in zip(x, o)] for x, o in zip(h, out)]
+        else:
+            h = out
+        stages.append(h)
+        blocks.append(detail)
+    logits = [sum((w * v for w, v in zip(model.readout_weights, h[p])), Fraction(0)) + model.readout_bias for p in lay.read]
+    return {"tokens": toks, "read": list(lay.read), "stages": stages, "blocks": blocks,
+            "logits": logits, "bits": [int(z > 0) for z in logits]}
+
+
+# -- circuits and DFAs ------------------------------------------------------------
+
+
+def gate_value(op: str, values: list, weights=(), t: int = 0, value: int = 0) -> int:
+    """One netlist gate on 0/1 inputs (spec 4.1)."""
+    if op == "threshold":
+        return int(sum(w * v for w, v in zip(weights, values)) >= t)
+    if op == "majority":
+        return int(2 * sum(values) > len(values))
+    if op == "and":
+        return int(all(values))
+    if op == "or":
+        return int(any(values))
+    if op == "not":
+        return 1 - values[0]
+    if op == "xor":
+        return sum(values) % 2
+    if op == "const":
+        return value
+    raise ValueError(f"unknown gate op {op!r}")
+
+
+def run_netlist(netlist: Netlist, word) -> list:
+    """The output bits of a validated netlist on one string."""
+    values = {f"x[{i}][{a}]": int(w == a) for i, w in enumerate(word) for a in netlist.alphabet}
+    for gate in netlist.gates:
+        values[gate.id] = gate_value(gate.op, [values[name] for name in gate.inputs], gate.weights, gate.t, gate.value)
+    return [values[name] for name in netlist.outputs]
+
+
+def run_dfa(model: Dfa, word, outputs: str) -> list:
+    """Prefix acceptance; a missing transition goes to an implicit rejecting sink (None)."""
+    state, bits = model.start, []
+    for symbol in word:
+        state = model.delta.get(state, {}).get(symbol) if state is not None else None
+        bits.append(int(state in model.accept))
+    if outputs == "every":
+        return bits
+    return [int(state in model.accept)]
+
+
+def run(model, word, alphabet, outputs: str) -> list:
+    """The output bits (1 for `last`, n for `every`) of any model on one string."""
+    word = list(word)
+    if isinstance(model, Transformer):
+        return trace(model, word, alphabet, outputs)["bits"]
+    if isinstance(model, Circuit):
+        if model.kind == "builtin":
+            return evaluate_builtin(model.family, model.params, word, outputs)
+        return run_netlist(model.netlist(len(word)), word)
+    if isinstance(model, Dfa):
+        return run_dfa(model, word, outputs)
+    raise TypeError(f"not a model: {model!r}")

@@ -1,0 +1,131 @@
+"""`tcverify simulate`: both models of a case on one input, with the transformer's
+intermediate values (spec 6 and 7).
+
+`simulate` returns a JSON-serialisable dict: `input`, `left`, `right` (bits), and
+for each transformer side `<side>_trace`, the sequence h after the embedding
+(stage 0) and after each block as `[stage][position][dimension]` exact rational
+strings ("13/16", "-2"), the same layout as the conformance `.io.json` files, and
+`<side>_detail` with the tokens, each head's scores, maxima, softmax weights,
+chosen positions and outputs, each mlp's pre-activations and activations, and
+the readout values. `<side>_kind` names the model kind.
+"""
+
+from __future__ import annotations
+
+from . import evaluate
+from .errors import UserError
+from .models import Case, Circuit, Dfa, Transformer
+
+
+def parse_input(text: str, alphabet) -> list:
+    """Symbols joined by commas, or plain characters when every symbol is one
+    character; "" is the empty string. A piece that is not a symbol is a UserError."""
+    alphabet = tuple(alphabet)
+    if text.strip() == "":
+        return []
+    if "," in text:
+        pieces = [piece.strip() for piece in text.split(",")]
+    elif all(len(a) == 1 for a in alphabet):
+        pieces = list(text.strip())
+    else:
+        pieces = [text.strip()]
+    for piece in pieces:
+        if piece not in alphabet:
+            raise UserError(f"{piece!r} is not a symbol of the alphabet {list(alphabet)} "
+                            "(join symbols with commas, or write plain characters when every symbol is one character)",
+                            None, "--input")
+    return pieces
+
+
+def _kind(model) -> str:
+    if isinstance(model, Transformer):
+        return "transformer"
+    if isinstance(model, Circuit):
+        return f"circuit (builtin {model.family})" if model.kind == "builtin" else f"circuit ({model.kind})"
+    if isinstance(model, Dfa):
+        return "dfa"
+    raise TypeError(model)
+
+
+def _text(value):
+    """Fractions (nested in lists/dicts) as exact strings; None and ints kept."""
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _text(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def simulate(case: Case, word) -> dict:
+    """Both models' bits on `word` (a list of symbols), with transformer traces."""
+    word = list(word)
+    for symbol in word:
+        if symbol not in case.alphabet:
+            raise UserError(f"{symbol!r} is not a symbol of the alphabet {list(case.alphabet)}", case.path, "--input")
+    result = {"input": word}
+    for side in ("left", "right"):
+        model = getattr(case, side)
+        result[f"{side}_kind"] = _kind(model)
+        if isinstance(model, Transformer):
+            trace = evaluate.trace(model, word, case.alphabet, case.outputs)
+            result[side] = trace["bits"]
+            result[f"{side}_trace"] = _text(trace["stages"])
+            result[f"{side}_detail"] = _text({key: trace[key] for key in ("tokens", "read", "blocks", "logits")})
+        else:
+            result[side] = evaluate.run(model, word, case.alphabet, case.outputs)
+    return result
+
+
+def _row(values) -> str:
+    return "[" + ", ".join(values) + "]"
+
+
+def _render_transformer(lines, trace, detail, bits):
+    tokens = detail["tokens"]
+
+    def stage(k, title):
+        lines.append(f"  {title}:")
+        for p, values in enumerate(trace[k]):
+            lines.append(f"    p{p} {tokens[p]!s:>6}: {_row(values)}")
+
+    stage(0, "h after the embedding")
+    for b, block in enumerate(detail["blocks"], start=1):
+        residual = "residual" if block["residual"] else "no residual"
+        if block["kind"] == "attention":
+            lines.append(f"  block {b}: attention ({residual})")
+            for j, head in enumerate(block["heads"]):
+                lines.append(f"    head {j} ({head['type']}, mask {head['mask']}):")
+                for p in range(len(tokens)):
+                    scores = _row("." if s is None else s for s in head["scores"][p])
+                    text = f"      p{p}: scores {scores} max {head['max'][p]}"
+                    if "weights" in head:
+                        text += " weights " + _row("." if e is None else e for e in head["weights"][p])
+                    chosen = ",".join(str(q) for q in head["chosen"][p])
+                    label = {"hard": "q*", "average": "M_p"}.get(head["type"], "argmax")
+                    text += f" {label} {{{chosen}}} -> a = {_row(head['output'][p])}"
+                    lines.append(text)
+            lines.append("    o (sum over heads of wo a + bo): " + " ".join(_row(o) for o in block["output"]))
+        else:
+            lines.append(f"  block {b}: mlp {block['activation']} ({residual})")
+            for p in range(len(tokens)):
+                lines.append(f"      p{p}: w1 h + b1 -> {_row(block['pre'][p])}  act -> {_row(block['hidden'][p])}"
+                             f"  w2 u + b2 -> {_row(block['output'][p])}")
+        stage(b, f"h after block {b}")
+    for p, logit, bit in zip(detail["read"], detail["logits"], bits):
+        lines.append(f"  readout at p{p} ({tokens[p]}): weights . h + bias = {logit} -> {bit}")
+
+
+def render_text(result: dict) -> str:
+    """A readable trace of a `simulate` result."""
+    word = result["input"]
+    lines = [f"input: {' '.join(word) if word else '(empty string)'} (length {len(word)})"]
+    for side in ("left", "right"):
+        bits = "".join(str(b) for b in result[side])
+        lines.append(f"{side} ({result[f'{side}_kind']}): bits {bits or '(none)'}")
+        if f"{side}_trace" in result:
+            _render_transformer(lines, result[f"{side}_trace"], result[f"{side}_detail"], result[side])
+    same = "agree" if result["left"] == result["right"] else "DIFFER"
+    lines.append(f"the models {same}")
+    return "\n".join(lines)
