@@ -17,6 +17,7 @@ from . import __version__
 from .encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
 from .errors import TcverifyError, UserError
 from .prove import ProveOptions, overall_exit
+from .overrides import parse_override
 from .report import format_lengths
 from .solver import DEFAULT_SOLVER, SOLVERS
 
@@ -30,6 +31,13 @@ class Cli(click.Group):
         except TcverifyError as exc:
             click.echo(f"tcverify: error: {exc}" if isinstance(exc, UserError) else f"tcverify: internal error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug in tcverify: say so, exit 70; TCVERIFY_DEBUG=1 shows the traceback
+            if os.environ.get("TCVERIFY_DEBUG"):
+                raise
+            click.echo(f"tcverify: internal error (a bug; TCVERIFY_DEBUG=1 shows the traceback): {type(exc).__name__}: {exc}", err=True)
+            sys.exit(70)
 
 
 @click.group(cls=Cli)
@@ -82,15 +90,17 @@ def solver_options(function):
 @click.option("--no-sample", is_flag=True, help="Skip the batch-evaluator pass before SAT.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Cases decided in parallel processes.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, jobs, junit, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
     paths = case_files(cases)
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
-    options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout, sample=not no_sample)
+    options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
+                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings))
     results = run_cases(paths, options, jobs=jobs, as_json=as_json)
     if junit:
         from .report import write_junit
@@ -138,3 +148,126 @@ def simulate(case, text, as_json):
 
 def kind(model) -> str:
     return type(model).__name__.lower()
+
+
+def parse_range(text: str, key: str) -> list:
+    """"A:B" (inclusive) or "A" as a list of integers."""
+    try:
+        if ":" in text:
+            low, high = (int(part) for part in text.split(":", 1))
+            if low > high:
+                raise ValueError
+            return list(range(low, high + 1))
+        return [int(text)]
+    except ValueError:
+        raise UserError(f"expected an integer or a range A:B, got {text!r}", key=key) from None
+
+
+@main.command(name="compile")
+@click.argument("case")
+@click.option("--side", type=click.Choice(["left", "right"]), default="left", show_default=True, help="Which model of the case to compile.")
+@click.option("--length", "length", type=int, default=None, help="The input length n.")
+@click.option("--lengths", "length_range", default=None, help="A range A:B of lengths, compiled one netlist each.")
+@click.option("-o", "--output", default=None, help="Netlist file to write (JSON); '{n}' is replaced by the length.")
+@click.option("--stats", is_flag=True, help="Print depth, gates, wires, largest fan-in and weight per length.")
+@click.option("--plot", default=None, help="With --stats: PNG of the growth with n (default: <case>-compile.png for a range).")
+def compile_command(case, side, length, length_range, output, stats, plot):
+    """Compile a transformer into a constant-depth threshold circuit (Merrill & Sabharwal 2023)."""
+    from .compile import compile_lengths
+
+    if (length is None) == (length_range is None):
+        raise UserError("give exactly one of --length N and --lengths A:B", key="--length")
+    lengths = [length] if length is not None else parse_range(length_range, "--lengths")
+    if output and len(lengths) > 1 and "{n}" not in output:
+        raise UserError("with several lengths, -o must contain {n}", key="-o")
+    if not output and not stats:
+        raise UserError("nothing to do: give -o FILE and/or --stats", key="-o")
+    if stats and plot is None and len(lengths) > 1:
+        plot = os.path.splitext(os.path.basename(case))[0] + "-compile.png"
+    compile_lengths(case, side, lengths, output, stats, plot)
+
+
+@main.command()
+@click.argument("case")
+@click.option("--length", "length", type=int, required=True, help="The input length n.")
+@click.option("-o", "--output", required=True, help="DIMACS file to write.")
+@solver_options
+def cnf(case, length, output, solver, cardinality, pb):
+    """Write the miter of CASE at one length as DIMACS, for any external solver.
+
+    Satisfiable iff some string of that length separates the models; comment
+    lines map variables to input positions and symbols (see `tcverify decode`)."""
+    from .dimacs import write_miter
+
+    stats = write_miter(case, length, output, EncodingOptions(cardinality, pb))
+    click.echo(f"wrote {output}: {stats['variables']} variables, {stats['clauses']} clauses")
+
+
+@main.command()
+@click.argument("cnf_file")
+@click.argument("model", default="-")
+def decode(cnf_file, model):
+    """Decode an external solver's answer (MODEL file, or '-' for stdin) for CNF_FILE
+    written by `tcverify cnf`, and replay the string on both models."""
+    from .dimacs import decode_answer
+
+    text = sys.stdin.read() if model == "-" else read_text(model)
+    message, code = decode_answer(cnf_file, text)
+    click.echo(message)
+    sys.exit(code)
+
+
+def read_text(path: str) -> str:
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UserError(f"cannot read: {exc.strerror}", path) from None
+
+
+@main.command(name="sweep")
+@click.argument("case")
+@click.option("--vary", required=True, metavar="KEY=A:B", help="The field to vary and its values, e.g. left.number_format.frac_bits=2:12 (or a comma list).")
+@click.option("--max-len", type=int, default=None, help="Decide lengths from the case's smallest up to this one.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Further overrides (repeatable).")
+@click.option("--plot", default=None, help="PNG of the value needed against length (default: <case>-sweep.png).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per value.")
+@click.option("--timeout", type=float, default=None, help="Seconds per value.")
+@solver_options
+def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver, cardinality, pb):
+    """Sweep one parameter: longest length proved and shortest counterexample per value."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .loader import load_case
+    from .sweep import parse_vary, plot as draw, sweep
+
+    keys, values = parse_vary(vary)
+    overrides = [parse_override(s) for s in settings]
+    options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout)
+    console = Console(stderr=True)
+
+    def on_row(row):
+        if as_json:
+            click.echo(json.dumps({"value": row.value, "verdict": row.verdict, "longest_proved": row.longest_proved,
+                                   "counterexample": row.shortest_counterexample, "time_s": round(row.time_s, 3)}, default=str))
+        else:
+            console.print(f"{'.'.join(keys)} = {row.value}: {row.verdict} ({row.time_s:.1f} s)", highlight=False)
+
+    rows = sweep(case, keys, values, max_len, options, overrides, on_row)
+    base = load_case(case, overrides=overrides, warn=lambda message: None)
+    lengths = list(range(min(base.lengths), max_len + 1)) if max_len is not None else list(base.lengths)
+    if not as_json:
+        table = Table(title=f"{base.name}: sweep of {'.'.join(keys)}")
+        for column in ("value", "longest length proved", "shortest counterexample", "time (s)"):
+            table.add_column(column, justify="right")
+        for row in rows:
+            cex = row.shortest_counterexample
+            table.add_row(str(row.value), "-" if row.longest_proved is None else str(row.longest_proved),
+                          f"{cex['length']}: {','.join(cex['input'])}" if cex else ("none" if row.verdict == "equivalent" else row.verdict),
+                          f"{row.time_s:.2f}")
+        Console().print(table)
+    plot = plot or os.path.splitext(os.path.basename(case))[0] + "-sweep.png"
+    draw(rows, lengths, ".".join(keys), f"{base.name}: precision needed against length", plot)
+    if not as_json:
+        click.echo(f"plot: {plot}")

@@ -72,3 +72,64 @@ def paper_depth_bound(layers: int, iterated_addition_depth: int = 2) -> int:
     """Merrill & Sabharwal's depth bound 3 + (9 + 2 d_sum) L for L layers, with
     d_sum the depth of iterated addition (2 for the construction used here)."""
     return 3 + (9 + 2 * iterated_addition_depth) * layers
+
+
+def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool, plot) -> list:
+    """The `compile` command: write one netlist per length, print and plot the stats."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .loader import load_case
+
+    case = load_case(case_path)
+    layers = len(getattr(case, side).blocks) if isinstance(getattr(case, side), Transformer) else 0
+    rows = []
+    for n in lengths:
+        circuit, outputs = compile_side(case, side, n)
+        if output:
+            path = output.replace("{n}", str(n))
+            try:
+                with open(path, "w") as handle:
+                    json.dump(to_netlist(circuit, outputs), handle)
+            except OSError as exc:
+                raise UserError(f"cannot write: {exc.strerror}", path) from None
+        rows.append(stats(circuit, outputs))
+    if show_stats:
+        bound = paper_depth_bound(layers)
+        table = Table(title=f"{case.name}: {side} transformer as a threshold circuit ({layers} blocks; paper's depth bound {bound})")
+        for column in ("n", "depth", "gates", "wires", "max fan-in", "max |weight|"):
+            table.add_column(column, justify="right")
+        for r in rows:
+            table.add_row(*(str(v) for v in (r.n, r.depth, r.gates, r.wires, r.max_fanin, r.max_weight)))
+        Console().print(table)
+        if plot:
+            plot_stats(rows, bound, case.name, plot)
+            Console().print(f"plot: {plot}")
+    return rows
+
+
+def plot_stats(rows, bound: int, title: str, path: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ns = [r.n for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(ns, [r.depth for r in rows], "o-", label="depth of the compiled circuit")
+    left.axhline(bound, color="grey", linestyle="--", label="paper's bound 3 + (9 + 2 d) L")
+    left.set_xlabel("input length n")
+    left.set_ylabel("depth")
+    left.set_ylim(0, max(bound, max(r.depth for r in rows)) + 2)
+    left.legend()
+    right.loglog(ns, [r.gates for r in rows], "o-", label="gates")
+    right.loglog(ns, [r.wires for r in rows], "s-", label="wires")
+    right.set_xlabel("input length n")
+    right.legend()
+    right.set_title("size (log-log: polynomial = straight line)")
+    fig.suptitle(f"{title}: constant depth, polynomial size")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -36,6 +36,8 @@ from .errors import UserError
 from .expr import compile_expr
 from .models import Attention, Case, Circuit, Dfa, Gate, Head, Mlp, Netlist, Positional, Transformer
 from .number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from .overrides import apply as apply_overrides
+from .overrides import for_side
 
 LAYER_NORM_KEYS = ("layer_norm", "layernorm")
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")
@@ -223,12 +225,14 @@ def _stderr_warning(message):
     print(f"tcverify: warning: {message}", file=sys.stderr)
 
 
-def load_case(path, warn=None) -> Case:
+def load_case(path, warn=None, overrides=()) -> Case:
     """Load and validate a case file. `warn(message)` receives the parameter
-    rounding warnings (one per model); by default they go to stderr."""
+    rounding warnings (one per model); by default they go to stderr.
+    `overrides` are `--set` pairs (keys, value) from `overrides.parse_override`."""
     warn = warn or _stderr_warning
     path = str(path)
     data = _mapping(read_yaml(path), path, None, "a mapping at the top level")
+    data = apply_overrides(data, [(k, v) for k, v in overrides if k[0] not in ("left", "right")], path)
     _keys(data, ("tcverify", "name", "alphabet", "lengths", "outputs", "left", "right", "expect"), path, "",
           required=("tcverify", "alphabet", "lengths", "left", "right"))
     if type(data["tcverify"]) is not int or data["tcverify"] != 1:
@@ -240,8 +244,8 @@ def load_case(path, warn=None) -> Case:
     lengths = _lengths(data["lengths"], path)
     outputs = _choice(data.get("outputs", "last"), ("last", "every"), path, "outputs")
     expect = _choice(data.get("expect", "equivalent"), ("equivalent", "counterexample"), path, "expect")
-    left = load_model(data["left"], path, "left", alphabet, outputs, warn)
-    right = load_model(data["right"], path, "right", alphabet, outputs, warn)
+    left = load_model(data["left"], path, "left", alphabet, outputs, warn, for_side(overrides, "left"))
+    right = load_model(data["right"], path, "right", alphabet, outputs, warn, for_side(overrides, "right"))
     return Case(path, name, alphabet, lengths, outputs, left, right, expect)
 
 
@@ -271,8 +275,9 @@ def _lengths(value, path):
     return (_integer(value, path, "lengths", 0),)
 
 
-def load_model(data, path, key, alphabet, outputs, warn=None):
-    """One model `{transformer|circuit|dfa: mapping or file}`; `path` is the file naming it."""
+def load_model(data, path, key, alphabet, outputs, warn=None, overrides=()):
+    """One model `{transformer|circuit|dfa: mapping or file}`; `path` is the file naming it;
+    `overrides` (keys, value) apply to the inner mapping."""
     warn = warn or _stderr_warning
     data = _mapping(data, path, key)
     kinds = [k for k in ("transformer", "circuit", "dfa") if k in data]
@@ -287,6 +292,7 @@ def load_model(data, path, key, alphabet, outputs, warn=None):
         body = read_yaml(path)
         prefix = ""
     body = _mapping(body, path, prefix or None, f"a {kind} mapping or the path of a YAML file holding one")
+    body = apply_overrides(body, overrides, path)
     if kind == "transformer":
         return _TransformerLoader(path, prefix, alphabet, warn).load(body)
     if kind == "circuit":

@@ -30,6 +30,7 @@ class ProveOptions:
     timeout: Optional[float] = None  # seconds per case
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
+    overrides: tuple = ()  # `--set` pairs (keys, value)
 
 
 @dataclass
@@ -91,7 +92,7 @@ def prove_path(path: str, options: ProveOptions = ProveOptions(), on_length: Cal
     """Load and decide one case file; input errors become an `error` result."""
     start = time.monotonic()
     try:
-        case = load_case(path)
+        case = load_case(path, overrides=options.overrides)
     except UserError as exc:
         return CaseResult(path, path, "error", None, time_s=time.monotonic() - start, message=str(exc))
     return prove_case(case, options, on_length, label=path)
@@ -148,7 +149,7 @@ def decide_length(case: Case, n: int, options: ProveOptions, rng, deadline):
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:
-    return np.array(list(itertools.product(range(alphabet_size), repeat=n)), dtype=np.int64).reshape(-1, n)
+    return np.array(list(itertools.product(range(alphabet_size), repeat=n)), dtype=np.int64).reshape(alphabet_size ** n, n)
 
 
 def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:

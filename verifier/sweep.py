@@ -1,0 +1,89 @@
+"""`tcverify sweep`: how the verdict moves with one parameter, e.g. the number of
+fraction bits. For each value: the longest length up to which every length is
+proved, and the shortest counterexample. The plot shows the precision needed
+against the input length — logarithmic in n for MAJORITY by one uniform head,
+the precision regime of Merrill & Sabharwal (TACL 2023)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .loader import load_case
+from .overrides import parse_override
+from .prove import ProveOptions, prove_case
+
+
+@dataclass
+class SweepRow:
+    value: object
+    verdict: str
+    longest_proved: Optional[int]  # every listed length up to it is proved (lengths are decided in order)
+    shortest_counterexample: Optional[dict]
+    time_s: float
+
+
+def parse_vary(text: str) -> tuple:
+    """"left.number_format.frac_bits=2:12" -> (keys, [2, ..., 12]); a comma list is taken as is."""
+    from .cli import parse_range
+    from .errors import UserError
+
+    keys, _ = parse_override(text.split("=", 1)[0] + "=")
+    if "=" not in text:
+        raise UserError(f"expected KEY=A:B, got {text!r}", key="--vary")
+    values = text.split("=", 1)[1]
+    if "," in values:
+        return keys, [parse_override("k=" + v)[1] for v in values.split(",")]
+    return keys, parse_range(values, "--vary")
+
+
+def sweep(case_path: str, keys: tuple, values, max_len: Optional[int], options: ProveOptions,
+          overrides=(), on_row=None) -> list:
+    rows = []
+    for value in values:
+        extra = list(overrides) + [(keys, value)]
+        case = load_case(case_path, overrides=extra, warn=lambda message: None)
+        if max_len is not None:
+            case = load_case(case_path, warn=lambda message: None,
+                             overrides=extra + [(("lengths",), {"min": min(case.lengths), "max": max_len})])
+        result = prove_case(case, options, label=case_path)
+        proved = [n for n in result.lengths if result.counterexample is None or n < result.counterexample["length"]]
+        row = SweepRow(value, result.verdict, proved[-1] if proved else None, result.counterexample, result.time_s)
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+def needed_value(rows, lengths) -> dict:
+    """For each length n: the smallest swept value that proves every length <= n."""
+    needed = {}
+    for n in lengths:
+        good = [r.value for r in rows if r.longest_proved is not None and r.longest_proved >= n]
+        if good:
+            needed[n] = min(good)
+    return needed
+
+
+def plot(rows, lengths, key: str, title: str, path: str):
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    needed = needed_value(rows, lengths)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    ns = sorted(needed)
+    ax.step(ns, [needed[n] for n in ns], where="post", marker="o", label=f"smallest {key} proving all lengths <= n")
+    positive = [n for n in ns if n >= 1]
+    if positive:
+        ax.plot(positive, [math.log2(n) for n in positive], "--", color="grey", label="log2 n")
+    ax.set_xlabel("input length n")
+    ax.set_ylabel(key)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
