@@ -4,6 +4,7 @@ on the exact evaluators before it is reported (spec section 6)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -100,23 +101,35 @@ def prove_path(path: str, options: ProveOptions = ProveOptions(), on_length: Cal
 
 def prove_case(case: Case, options: ProveOptions = ProveOptions(), on_length: Callable = None,
                label: Optional[str] = None) -> CaseResult:
+    """Decide the lengths in increasing order; stop at the first counterexample."""
     start = time.monotonic()
     deadline = start + options.timeout if options.timeout else None
-    result = CaseResult(label or case.path, case.name, "equivalent", case.expect)
-    rng = np.random.default_rng(options.seed)
-    try:
+
+    def outcomes():
         for n in case.lengths:
             if deadline is not None and time.monotonic() >= deadline:
-                result.verdict = "unknown"
-                break
-            outcome, word = decide_length(case, n, options, rng, deadline)
+                yield LengthResult(n, "unknown", "timeout", 0.0), None
+                return
+            yield decide_length(case, n, options, deadline)
+
+    return assemble(case, label or case.path, outcomes(), start, on_length)
+
+
+def assemble(case: Case, label: str, outcomes, start: float, on_length: Callable = None) -> CaseResult:
+    """The case's result from its lengths' outcomes, taken in increasing order of
+    length until the first counterexample or unknown; counterexamples are replayed."""
+    result = CaseResult(label, case.name, "equivalent", case.expect)
+    try:
+        for outcome, word in outcomes:
+            if isinstance(outcome, UserError):  # from a worker process
+                raise outcome
             result.per_length.append(outcome)
             if on_length is not None:
                 on_length(case, outcome)
             if outcome.status == "unknown":
                 result.verdict = "unknown"
                 break
-            result.lengths.append(n)
+            result.lengths.append(outcome.n)
             if outcome.status == "counterexample":
                 result.verdict = "counterexample"
                 result.counterexample = replay(case, word)
@@ -127,11 +140,28 @@ def prove_case(case: Case, options: ProveOptions = ProveOptions(), on_length: Ca
     return result
 
 
-def decide_length(case: Case, n: int, options: ProveOptions, rng, deadline):
-    """(LengthResult, counterexample word or None) for one length."""
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: str, overrides: tuple) -> Case:
+    return load_case(path, overrides=overrides, warn=lambda message: None)
+
+
+def decide_unit(path: str, n: int, options: ProveOptions):
+    """One (case file, length) in a worker process (`prove --jobs`): the case's
+    time limit applies to each length here. UserErrors come back as values."""
+    try:
+        case = _load_cached(path, options.overrides)
+        deadline = time.monotonic() + options.timeout if options.timeout else None
+        return decide_length(case, n, options, deadline)
+    except UserError as exc:
+        return exc, None
+
+
+def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
+    """(LengthResult, counterexample word or None) for one length. The sampling
+    pass is seeded by (seed, n), so any schedule of lengths finds the same strings."""
     start = time.monotonic()
     if options.sample:
-        word = sample_disagreement(case, n, rng)
+        word = sample_disagreement(case, n, np.random.default_rng([options.seed, n]))
         if word is not None:
             return LengthResult(n, "counterexample", "sampling", time.monotonic() - start), word
     miter = build_miter(case, n)

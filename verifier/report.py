@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ProcessPoolExecutor
 
@@ -13,7 +14,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .prove import CaseResult, ProveOptions, prove_path
+from .errors import UserError
+from .loader import load_case
+from .prove import CaseResult, LengthResult, ProveOptions, assemble, decide_unit, prove_path
 
 
 def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False) -> list:
@@ -35,17 +38,46 @@ def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False
                 results.append(result)
                 emit(result, as_json, progress.console if progress.live.is_started else None)
         else:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = [pool.submit(prove_path, path, options) for path in paths]
-                for future in futures:
-                    result = future.result()
-                    progress.advance(task)
-                    results.append(result)
-                    emit(result, as_json, progress.console if progress.live.is_started else None)
+            for result in run_parallel(paths, options, jobs):
+                progress.advance(task)
+                results.append(result)
+                emit(result, as_json, progress.console if progress.live.is_started else None)
     if not as_json and len(results) > 1:
         summary(results, Console())
     return results
+
+
+def run_parallel(paths, options: ProveOptions, jobs: int):
+    """Yield each case's result in input order, its lengths decided in `jobs`
+    worker processes; once a length gives a counterexample (or unknown), the
+    case's longer lengths are cancelled, so the answer is the same as in order."""
+    cases = {}
+    for path in paths:
+        try:
+            cases[path] = load_case(path, overrides=options.overrides)
+        except UserError as exc:
+            cases[path] = CaseResult(path, path, "error", None, message=str(exc))
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {path: [pool.submit(decide_unit, path, n, options) for n in case.lengths]
+                   for path, case in cases.items() if not isinstance(case, CaseResult)}
+        for path, case in cases.items():
+            if isinstance(case, CaseResult):
+                yield case
+                continue
+            start = time.monotonic()
+            pending = futures[path]
+
+            def outcomes():
+                for k, future in enumerate(pending):
+                    outcome = future.result()
+                    yield outcome
+                    if isinstance(outcome[0], LengthResult) and outcome[0].status != "equivalent":
+                        for later in pending[k + 1:]:
+                            later.cancel()
+                        return
+
+            yield assemble(case, path, outcomes(), start)
 
 
 def emit(result: CaseResult, as_json: bool, live_console=None):
