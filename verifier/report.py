@@ -120,7 +120,7 @@ def format_lengths(lengths) -> str:
 def summary(results, console: Console):
     table = Table(title="tcverify prove")
     for column in ("case", "verdict", "expected", "lengths", "shortest cex", "time (s)", ""):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in results:
         cex = r.counterexample
         table.add_row(r.name, r.verdict, r.expect or "equivalent", format_lengths(r.lengths),
