@@ -232,7 +232,7 @@ def load_case(path, warn=None, overrides=()) -> Case:
     warn = warn or _stderr_warning
     path = str(path)
     data = _mapping(read_yaml(path), path, None, "a mapping at the top level")
-    data = apply_overrides(data, [(k, v) for k, v in overrides if k[0] not in ("left", "right")], path)
+    data = apply_overrides(data, [(k, v) for k, v in overrides if k[0] not in ("left", "right") or len(k) == 1], path)
     _keys(data, ("tcverify", "name", "alphabet", "lengths", "outputs", "left", "right", "expect"), path, "",
           required=("tcverify", "alphabet", "lengths", "left", "right"))
     if type(data["tcverify"]) is not int or data["tcverify"] != 1:
