@@ -1,0 +1,209 @@
+"""The transformer lowering is bit-exact with the evaluators: the IR on every
+string of small lengths (random and hand-written models, every head type, mask,
+activation, positional kind, format option), the CNF with the inputs fixed, and
+every conformance io.json sample."""
+
+import dataclasses
+import itertools
+import json
+import os
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from pysat.formula import IDPool
+from pysat.solvers import Solver
+
+from conftest import CONFORMANCE
+from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
+from tcverify import evaluate
+from tcverify.batch import run_batch
+from tcverify.encodings.cnf import encode
+from tcverify.errors import UserError
+from tcverify.ir import GateCircuit
+from tcverify.loader import load_case
+from tcverify.lower_transformer import lower_transformer
+from tcverify.models import Attention, Head, Mlp, Positional, Transformer
+from tcverify.number_format import NumberFormat
+
+BINARY = ("0", "1")
+TERNARY = ("a", "b", "c")
+
+
+def all_words(alphabet, n):
+    return np.array(list(itertools.product(range(len(alphabet)), repeat=n)), dtype=np.int64).reshape(len(alphabet) ** n, n)
+
+
+def ir_bits(model, alphabet, n, outputs, words, **options):
+    circuit = GateCircuit(n, alphabet)
+    roots = lower_transformer(model, circuit, outputs, **options)
+    onehot = np.eye(len(alphabet), dtype=np.int8)[words].reshape(len(words), n, len(alphabet))
+    return circuit.evaluate(onehot, roots).astype(int)
+
+
+def check_all_strings(model, alphabet, max_n, outputs, **options):
+    """The IR agrees with the batch evaluator on every string of length <= max_n."""
+    for n in range(max_n + 1):
+        if n == 0 and model.bos is None and model.eos is None:
+            continue
+        words = all_words(alphabet, n)
+        expected = run_batch(model, words, alphabet, outputs)
+        got = ir_bits(model, alphabet, n, outputs, words, **options)
+        assert np.array_equal(got, expected), (n, options, words[np.any(got != expected, axis=1)][:3].tolist())
+
+
+# -- random models ------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_transformers_all_strings(seed):
+    """Random models over both alphabets; table_limit 1 builds everything but constants as words."""
+    rng = random.Random(seed)
+    alphabet = TERNARY if seed % 4 == 3 else BINARY
+    model = random_transformer(rng, alphabet, max_length=6)
+    outputs = rng.choice(("last", "every"))
+    max_n = 3 if alphabet == TERNARY else 5
+    check_all_strings(model, alphabet, max_n, outputs)
+    check_all_strings(model, alphabet, max_n, outputs, table_limit=1, style=("adder", "threshold")[seed % 2])
+
+
+@pytest.mark.parametrize("head_type", HEAD_TYPES)
+@pytest.mark.parametrize("mask", ("causal", "none"))
+def test_each_head_type_and_mask(head_type, mask):
+    for seed in range(3):
+        rng = random.Random(hash((head_type, mask, seed)) % 1000)
+        model = random_transformer(rng, BINARY, head_types=(head_type,), masks=(mask,), n_blocks=2, d_model=2, max_length=6)
+        check_all_strings(model, BINARY, 5, "every")
+        check_all_strings(model, BINARY, 4, "last", table_limit=1)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_each_activation(activation):
+    for seed in range(3):
+        rng = random.Random(seed)
+        # attention first, so the mlp also sees words, not only tables
+        model = random_transformer(rng, BINARY, activations=(activation,), n_blocks=3, max_length=6)
+        d = model.d_model
+        mlp = Mlp(((F(1),) * d, (F(-1),) * d), (F(-1), F(1)), activation, ((F(1), F(-1)),) * d, (F(0),) * d)
+        model = dataclasses.replace(model, blocks=model.blocks + (mlp,))
+        check_all_strings(model, BINARY, 5, "last")
+        check_all_strings(model, BINARY, 4, "every", table_limit=1)
+
+
+@pytest.mark.parametrize("rounding", ("nearest_even", "floor", "truncate"))
+@pytest.mark.parametrize("overflow", ("saturate", "wrap"))
+def test_rounding_and_overflow_modes(rounding, overflow):
+    rng = random.Random(hash((rounding, overflow)) % 1000)
+    fmt = NumberFormat(3, 2, rounding, overflow)
+    for param_format in (fmt, NumberFormat(2, 1, rounding, overflow), NumberFormat(3, 4, rounding, overflow)):
+        model = random_transformer(rng, BINARY, number_format=fmt, param_format=param_format, n_blocks=2, max_length=6)
+        check_all_strings(model, BINARY, 5, "last")
+        check_all_strings(model, BINARY, 4, "last", table_limit=1)
+
+
+@pytest.mark.parametrize("bos,eos", [(False, False), ("<s>", False), (False, "</s>"), ("<s>", "</s>")])
+def test_bos_and_eos(bos, eos):
+    for seed in range(3):
+        model = random_transformer(random.Random(seed), BINARY, bos=bos, eos=eos, n_blocks=2, max_length=6)
+        for outputs in ("last", "every"):
+            check_all_strings(model, BINARY, 5, outputs)
+
+
+# -- hand-written models ------------------------------------------------------
+
+F = Fraction
+
+
+def averaging_model(positional, mask="causal", **fields):
+    """A value +-1 per symbol averaged by a head whose score prefers positions with a larger
+    positional dim (bos and eos, when given, embed as 0)."""
+    fmt = NumberFormat(4, 3)
+    head = Head("average", mask, wq=((F(0), F(0)),), wk=((F(0), F(1)),), wv=((F(1), F(0)),), wo=((F(0),), (F(1),)),
+                bq=(F(1),), bk=(F(0),), bv=(F(0),))
+    embedding = {"0": (F(-1), F(0)), "1": (F(1), F(0))}
+    embedding.update({fields[t]: (F(0), F(0)) for t in ("bos", "eos") if t in fields})
+    return Transformer("<hand>", fmt, fmt, 2, embedding, (Attention((head,), (F(0), F(0))),), (F(0), F(1)), F(0), positional, **fields)
+
+
+def test_positional_table_and_expressions():
+    table = Positional("table", table=tuple((F(0), F(k % 3, 2)) for k in range(7)))
+    check_all_strings(averaging_model(table), BINARY, 6, "every")
+    check_all_strings(averaging_model(table, mask="none"), BINARY, 6, "last", table_limit=1)
+    exprs = Positional("expr", exprs=(lambda i, n, N: 0.0, lambda i, n, N: (i % 2) / (n + 1)), sources=("0", "(i % 2)/(n+1)"))
+    check_all_strings(averaging_model(exprs), BINARY, 6, "every")
+    check_all_strings(averaging_model(exprs, mask="none", bos="<s>", eos="</s>"), BINARY, 5, "every", table_limit=1)
+
+
+def test_positional_errors_propagate():
+    short = averaging_model(Positional("table", table=((F(0), F(0)),) * 3))
+    lower_transformer(short, GateCircuit(3, BINARY), "last")
+    with pytest.raises(UserError, match="positional table has 3 rows"):
+        lower_transformer(short, GateCircuit(4, BINARY), "last")
+    failing = averaging_model(Positional("expr", exprs=(lambda i, n, N: 0.0, lambda i, n, N: 1 / (n - 2)), sources=("0", "1/(n-2)")))
+    with pytest.raises(UserError, match="fails at"):
+        lower_transformer(failing, GateCircuit(2, BINARY), "last")
+    with pytest.raises(UserError, match="length 0"):
+        lower_transformer(averaging_model(Positional()), GateCircuit(0, BINARY), "last")
+
+
+def test_values_of_few_symbols_stay_tables():
+    """Under a causal mask position 0 sees only w_0, so its bit is an OR of input selectors
+    (no arithmetic at all); lowering again builds no new gate (structural hashing)."""
+    model = random_transformer(random.Random(7), BINARY, masks=("causal",), bos=False, eos=False, n_blocks=3, max_length=6)
+    circuit = GateCircuit(6, BINARY)
+    first = lower_transformer(model, circuit, "every")
+    assert circuit.gates[first[0]].op in ("const", "input", "not", "or")
+    size = len(circuit.gates)
+    assert lower_transformer(model, circuit, "every") == first and len(circuit.gates) == size
+
+
+# -- through the CNF ----------------------------------------------------------
+
+def cnf_bits(model, alphabet, outputs, word):
+    """Output bits read from a CaDiCaL model of the CNF with the input fixed to `word`."""
+    n = len(word)
+    circuit = GateCircuit(n, alphabet)
+    roots = lower_transformer(model, circuit, outputs)
+    pool = IDPool()
+    encoding = encode(circuit, roots + list(circuit.inputs.values()), pool)
+    units = [[encoding.lit(circuit.input(i, a)) if a == word[i] else -encoding.lit(circuit.input(i, a))]
+             for i in range(n) for a in alphabet]
+    with Solver(name="cadical195", bootstrap_with=encoding.clauses + units) as solver:
+        assert solver.solve(), "the CNF with a concrete input is unsatisfiable"
+        true = {lit for lit in solver.get_model() if lit > 0}
+    return [int(encoding.lit(r) in true) if encoding.lit(r) > 0 else int(-encoding.lit(r) not in true) for r in roots]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cnf_with_fixed_inputs(seed):
+    rng = random.Random(100 + seed)
+    alphabet = TERNARY if seed % 3 == 2 else BINARY
+    model = random_transformer(rng, alphabet, max_length=8)
+    outputs = rng.choice(("last", "every"))
+    for n in (3, 6) if alphabet == BINARY else (2, 4):
+        for _ in range(3):
+            word = [rng.choice(alphabet) for _ in range(n)]
+            assert cnf_bits(model, alphabet, outputs, word) == evaluate.run(model, word, alphabet, outputs), word
+
+
+# -- conformance --------------------------------------------------------------
+
+NAMES = sorted(n for n in os.listdir(CONFORMANCE) if n[:2].isdigit()) if os.path.isdir(CONFORMANCE) else []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_conformance_samples_through_the_ir(conformance_dir, name):
+    case = load_case(os.path.join(conformance_dir, name, name + ".yaml"), warn=lambda message: None)
+    with open(os.path.join(conformance_dir, name, name + ".io.json")) as handle:
+        samples = json.load(handle)
+    for side in ("left", "right"):
+        model = getattr(case, side)
+        if not isinstance(model, Transformer):
+            continue
+        for n in sorted({len(s["input"]) for s in samples}):
+            group = [s for s in samples if len(s["input"]) == n]
+            words = np.array([[case.alphabet.index(a) for a in s["input"]] for s in group], dtype=np.int64).reshape(len(group), n)
+            got = ir_bits(model, case.alphabet, n, case.outputs, words)
+            assert got.tolist() == [s[side] for s in group], (side, n)
+        word = samples[-1]["input"]
+        assert cnf_bits(model, case.alphabet, case.outputs, word) == samples[-1][side]
