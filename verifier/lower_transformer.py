@@ -75,6 +75,7 @@ class _Lowerer:
         self.fmt = model.number_format
         self.circuit = circuit
         self.arith = Arithmetic(circuit, style)
+        self.style = style
         self.alphabet = circuit.alphabet
         self.table_limit = table_limit
         self.levels = {}  # word -> {value: node}: one-hot of a maximum over tables (see `maximum`)
@@ -388,11 +389,15 @@ class _Lowerer:
             elif head.type == "hard":
                 order = seen if head.tie == "leftmost" else seen[::-1]
                 earlier = self.const(0)
-                sel = []
+                sel, previous = [], []
                 for q in order:
                     best = self.equal(s[q], m)
                     sel.append(self.and_not(best, earlier))
-                    earlier = self.or_(earlier, best)
+                    previous.append(best)
+                    if self.style == "threshold":  # one flat OR: constant depth (compile)
+                        earlier = self.bit(self.circuit.or_(*(self.node(b) for b in previous)))
+                    else:  # a running OR: fewest gates (SAT)
+                        earlier = self.or_(earlier, best)
                 a = [self.choose(sel, [V[q][j] for q in order]) for j in range(dv)]
             else:
                 best = {q: self.equal(s[q], m) for q in seen}
