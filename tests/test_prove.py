@@ -75,7 +75,7 @@ def test_timeout_gives_unknown_exit_3():
 
 def test_junit_and_jobs_agree(tmp_path):
     paths = [os.path.join(CONFORMANCE, rel) for rel, _ in expected_cases()[:6]]
-    junit = tmp_path / "out.xml"
+    junit = tmp_path / "reports" / "out.xml"  # the folder is made as needed
     one = CliRunner().invoke(main, ["prove", *paths, "--json", "--jobs", "1", "--junit", str(junit)])
     two = CliRunner().invoke(main, ["prove", *paths, "--json", "--jobs", "2"])
     verdicts = lambda run: [(r["case"], r["verdict"], r.get("counterexample", {}).get("length"))

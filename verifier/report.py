@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ProcessPoolExecutor
@@ -144,4 +145,8 @@ def write_junit(results, path: str):
         elif code in (2, 3):
             ET.SubElement(case, "error", message=describe(r), type=r.verdict)
         ET.SubElement(case, "system-out").text = describe(r)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as exc:
+        raise UserError(f"cannot write the JUnit file: {exc.strerror}", path, "--junit") from None
