@@ -147,6 +147,9 @@ class GateCircuit:
             return a if w > 0 else self.not_(a)
         return self._add(IrGate("threshold", tuple(a for a, _ in items), tuple(w for _, w in items), t))
 
+    def mux(self, select: int, if_one: int, if_zero: int) -> int:
+        return self.or_(self.and_(select, if_one), self.and_(self.not_(select), if_zero))
+
     # -- reading --------------------------------------------------------------
 
     def evaluate(self, words_onehot: np.ndarray, outputs=None) -> np.ndarray:
