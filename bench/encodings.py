@@ -25,11 +25,15 @@ import time
 from pysat.formula import IDPool
 from rich.console import Console
 from rich.table import Table
-
 from tcverify.encodings.cardinality import batcher_comparators
-from tcverify.encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions, encode
-from tcverify.ir import GateCircuit
-from tcverify.solver import solve
+from tcverify.encodings.cnf import (
+    CARDINALITY_ENCODINGS,
+    PB_ENCODINGS,
+    EncodingOptions,
+    encode,
+)
+from tcverify.lowering.ir import GateCircuit
+from tcverify.proving.solver import solve
 
 
 def sorting_network_output(circuit, wires, k):

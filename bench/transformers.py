@@ -19,11 +19,10 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-
-from tcverify.loader import load_case
-from tcverify.miter import build_miter, miter_cnf
-from tcverify.models import Transformer
-from tcverify.solver import solve
+from tcverify.casefile.loader import load_case
+from tcverify.casefile.models import Transformer
+from tcverify.proving.miter import build_miter, miter_cnf
+from tcverify.proving.solver import solve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAJORITY = os.path.join(ROOT, "cases", "majority", "majority-uniform-head-f4.yaml")

@@ -36,8 +36,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from ..ir import GateCircuit
-from ..number_format import NumberFormat, round_div
+from ..lowering.ir import GateCircuit
+from ..semantics.number_format import NumberFormat, round_div
 
 STYLES = ("adder", "threshold")
 

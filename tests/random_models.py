@@ -6,8 +6,12 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from tcverify.models import Attention, Head, Mlp, Positional, Transformer
-from tcverify.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from tcverify.casefile.models import Attention, Head, Mlp, Positional, Transformer
+from tcverify.semantics.number_format import (
+    OVERFLOW_MODES,
+    ROUNDING_MODES,
+    NumberFormat,
+)
 
 HEAD_TYPES = ("softmax", "hard", "average")
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")

@@ -7,13 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from random_models import random_transformer
-from tcverify import evaluate
-from tcverify.batch import run_batch
-from tcverify.builtins import FAMILIES, builtin_netlist
-from tcverify.models import Attention, Circuit, Dfa, Head, Mlp, Transformer
-from tcverify.number_format import NumberFormat
+from tcverify.casefile.builtins import FAMILIES, builtin_netlist
+from tcverify.casefile.models import Attention, Circuit, Dfa, Head, Mlp, Transformer
+from tcverify.semantics import evaluate
+from tcverify.semantics.batch import run_batch
+from tcverify.semantics.number_format import NumberFormat
 
 
 def all_words(alphabet, n):

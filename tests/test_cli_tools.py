@@ -5,12 +5,10 @@ import json
 import os
 
 from click.testing import CliRunner
+from conftest import CONFORMANCE
 from pysat.formula import CNF
 from pysat.solvers import Solver
-
-from tcverify.cli import main
-
-from conftest import CONFORMANCE
+from tcverify.commands.cli import main
 
 COUNT = os.path.join(CONFORMANCE, "24-builtin-majority-vs-count", "24-builtin-majority-vs-count.yaml")
 DYCK = os.path.join(CONFORMANCE, "23-dyck1-vs-shallow-dfa", "23-dyck1-vs-shallow-dfa.yaml")

@@ -9,15 +9,13 @@ import os
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from tcverify import batch
-from tcverify.cli import main
-from tcverify.compile import compile_side, stats, to_netlist
-from tcverify.loader import load_case, parse_netlist
-from tcverify.models import Case, Circuit, Transformer
-from tcverify.prove import ProveOptions, all_words, prove_case
-
 from conftest import CONFORMANCE
+from tcverify.casefile.loader import load_case, parse_netlist
+from tcverify.casefile.models import Case, Circuit, Transformer
+from tcverify.commands.cli import main
+from tcverify.commands.compile import compile_side, stats, to_netlist
+from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify.semantics import batch
 
 
 def transformer_cases():

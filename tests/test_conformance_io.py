@@ -6,13 +6,12 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import CONFORMANCE
-from tcverify import evaluate
-from tcverify.batch import run_batch
-from tcverify.loader import load_case
-from tcverify.models import Transformer
-from tcverify.simulate import parse_input, simulate
+from tcverify.casefile.loader import load_case
+from tcverify.casefile.models import Transformer
+from tcverify.commands.simulate import parse_input, simulate
+from tcverify.semantics import evaluate
+from tcverify.semantics.batch import run_batch
 
 NAMES = sorted(n for n in os.listdir(CONFORMANCE) if n[:2].isdigit()) if os.path.isdir(CONFORMANCE) else []
 

@@ -4,14 +4,13 @@ import math
 from fractions import Fraction as Fr
 
 import pytest
-
-from tcverify import evaluate
-from tcverify.builtins import evaluate_builtin
+from tcverify.casefile.builtins import evaluate_builtin
+from tcverify.casefile.loader import load_model
+from tcverify.casefile.models import Dfa, Gate, Netlist
 from tcverify.errors import UserError
-from tcverify.evaluate import activation_k, run_dfa, run_netlist, softmax_x
-from tcverify.loader import load_model
-from tcverify.models import Dfa, Gate, Netlist
-from tcverify.number_format import NumberFormat
+from tcverify.semantics import evaluate
+from tcverify.semantics.evaluate import activation_k, run_dfa, run_netlist, softmax_x
+from tcverify.semantics.number_format import NumberFormat
 
 
 def transformer(body, alphabet=("a", "b", "c")):
@@ -238,7 +237,7 @@ def test_builtin_direct_evaluator():
 
 
 def test_parse_input():
-    from tcverify.simulate import parse_input
+    from tcverify.commands.simulate import parse_input
     assert parse_input("", ("0", "1")) == []
     assert parse_input("0110", ("0", "1")) == ["0", "1", "1", "0"]
     assert parse_input("0,1", ("0", "1")) == ["0", "1"]
@@ -250,8 +249,8 @@ def test_parse_input():
 
 
 def test_simulate_and_render_text():
-    from tcverify.models import Case
-    from tcverify.simulate import render_text, simulate
+    from tcverify.casefile.models import Case
+    from tcverify.commands.simulate import render_text, simulate
     model = one_head({"int_bits": 4, "frac_bits": 2}, {"a": [1, 0], "b": [2, 0], "c": [3, 0]},
                      {"type": "softmax", "mask": "none", "wq": [[0, 0]], "bq": [1], "wk": [[1, 0]],
                       "wv": [[1, 0]], "wo": [[0], [1]]})

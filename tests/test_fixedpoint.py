@@ -7,10 +7,9 @@ import random
 
 import numpy as np
 import pytest
-
 from tcverify.encodings.fixedpoint import Arithmetic, Word, _naf, width_of
-from tcverify.ir import GateCircuit
-from tcverify.number_format import NumberFormat, round_div
+from tcverify.lowering.ir import GateCircuit
+from tcverify.semantics.number_format import NumberFormat, round_div
 
 STYLES = ("adder", "threshold")
 ROUNDINGS = ("nearest_even", "floor", "truncate")
@@ -273,8 +272,8 @@ def test_maximum(style):
 
 def exp_table(frac):
     """The softmax X table: e^(d / 2^frac) on the 2^-frac grid, nearest even, for d <= 0."""
-    from fractions import Fraction
     import math
+    from fractions import Fraction
     fmt = NumberFormat(2, frac)
     return lambda d: fmt.R(Fraction(math.exp(d / (1 << frac)))) if d <= 0 else 1 << frac
 

@@ -9,11 +9,10 @@ from fractions import Fraction as Fr
 import numpy as np
 import pytest
 import yaml
-
 from conftest import CONFORMANCE
+from tcverify.casefile.expr import compile_expr
+from tcverify.casefile.loader import check_case, load_case, number, read_yaml
 from tcverify.errors import UserError
-from tcverify.expr import compile_expr
-from tcverify.loader import check_case, load_case, number, read_yaml
 
 GOOD = sorted(n for n in os.listdir(CONFORMANCE) if n[:2].isdigit()) if os.path.isdir(CONFORMANCE) else []
 BAD = sorted(n for n in os.listdir(os.path.join(CONFORMANCE, "bad")) if os.path.isdir(os.path.join(CONFORMANCE, "bad", n))) \
@@ -340,7 +339,7 @@ def test_netlist_errors(tmp_path, net, words):
 
 
 def test_netlist_zero_input_gates_and_input_outputs(tmp_path):
-    from tcverify import evaluate
+    from tcverify.semantics import evaluate
     net = gate_list({"id": "a", "op": "and", "in": []}, {"id": "o", "op": "or", "in": []},
                     {"id": "x", "op": "xor", "in": []}, {"id": "m", "op": "majority", "in": []})
     net["outputs"] = ["a", "o", "x", "m"]

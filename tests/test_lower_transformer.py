@@ -12,20 +12,19 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import CONFORMANCE
 from pysat.formula import IDPool
 from pysat.solvers import Solver
-
-from conftest import CONFORMANCE
 from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
-from tcverify import evaluate
-from tcverify.batch import run_batch
+from tcverify.casefile.loader import load_case
+from tcverify.casefile.models import Attention, Head, Mlp, Positional, Transformer
 from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
-from tcverify.ir import GateCircuit
-from tcverify.loader import load_case
-from tcverify.lower_transformer import lower_transformer
-from tcverify.models import Attention, Head, Mlp, Positional, Transformer
-from tcverify.number_format import NumberFormat
+from tcverify.lowering.ir import GateCircuit
+from tcverify.lowering.lower_transformer import lower_transformer
+from tcverify.semantics import evaluate
+from tcverify.semantics.batch import run_batch
+from tcverify.semantics.number_format import NumberFormat
 
 BINARY = ("0", "1")
 TERNARY = ("a", "b", "c")

@@ -4,13 +4,11 @@ counterexample length must equal the enumerated one."""
 
 import random
 
-import numpy as np
 import pytest
-
-from tcverify import evaluate
-from tcverify.loader import parse_netlist
-from tcverify.models import Case, Circuit, Dfa
-from tcverify.prove import ProveOptions, all_words, prove_case
+from tcverify.casefile.loader import parse_netlist
+from tcverify.casefile.models import Case, Circuit, Dfa
+from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify.semantics import evaluate
 
 ALPHABET = ("a", "b", "c")
 OPS = ("threshold", "majority", "and", "or", "not", "xor", "const")

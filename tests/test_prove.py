@@ -7,11 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
-
-from tcverify.cli import main
-from tcverify.prove import ProveOptions, prove_path
-
-from conftest import CASES, CONFORMANCE
+from conftest import CONFORMANCE
+from tcverify.commands.cli import main
+from tcverify.proving.prove import ProveOptions, prove_path
 
 
 def expected_cases():

@@ -5,4 +5,9 @@ Merrill & Sabharwal, "The Parallelism Tradeoff: Limitations of Log-Precision
 Transformers", TACL 2023.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("tcverify")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"

@@ -1,3 +1,3 @@
-from tcverify.cli import main
+from tcverify.commands.cli import main
 
 main()

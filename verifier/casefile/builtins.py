@@ -8,7 +8,7 @@ reject (first/last by spec 7; majority, parity and contains by their counts).
 
 from __future__ import annotations
 
-from .errors import UserError
+from ..errors import UserError
 from .models import Gate, Netlist
 
 # family -> its parameters (all required)

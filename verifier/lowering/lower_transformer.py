@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Union
 
-from . import sequence
-from .encodings.fixedpoint import Arithmetic, Word, width_of
-from .evaluate import activation_k, softmax_x
+from ..casefile.models import Attention, Transformer
+from ..encodings.fixedpoint import Arithmetic, Word, width_of
+from ..semantics import sequence
+from ..semantics.evaluate import activation_k, softmax_x
 from .ir import GateCircuit
-from .models import Attention, Transformer
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 
-from .encodings.cnf import EncodingOptions
-from .errors import UserError
-from .loader import load_case
-from .miter import build_miter, miter_cnf
-from .prove import replay
+from ..casefile.loader import load_case
+from ..encodings.cnf import EncodingOptions
+from ..errors import UserError
+from ..proving.miter import build_miter, miter_cnf
+from ..proving.prove import replay
 
 
 def write_miter(case_path: str, n: int, output: str, options: EncodingOptions) -> dict:

@@ -16,7 +16,7 @@ import math
 import operator
 from fractions import Fraction
 
-from .errors import UserError
+from ..errors import UserError
 
 _BINARY = {
     ast.Add: operator.add,

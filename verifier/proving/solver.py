@@ -15,7 +15,7 @@ from typing import Optional
 
 from pysat.solvers import Solver
 
-from .errors import UserError
+from ..errors import UserError
 
 DEFAULT_SOLVER = "cadical195"
 SOLVERS = (

@@ -15,9 +15,16 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import UserError
-from .loader import load_case
-from .prove import CaseResult, LengthResult, ProveOptions, assemble, decide_unit, prove_path
+from ..casefile.loader import load_case
+from ..errors import UserError
+from ..proving.prove import (
+    CaseResult,
+    LengthResult,
+    ProveOptions,
+    assemble,
+    decide_unit,
+    prove_path,
+)
 
 
 def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False) -> list:

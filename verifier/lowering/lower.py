@@ -7,8 +7,8 @@ through `lower_transformer.py`.
 
 from __future__ import annotations
 
+from ..casefile.models import Circuit, Dfa, Netlist, Transformer
 from .ir import GateCircuit
-from .models import Circuit, Dfa, Netlist, Transformer
 
 
 def lower_model(model, circuit: GateCircuit, outputs: str, style: str = "adder") -> list:

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import UserError
-from .models import Transformer
+from ..casefile.models import Transformer
+from ..errors import UserError
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def layout(model: Transformer, n: int, outputs: str) -> Layout:
     offset = 1 if model.bos is not None else 0
     N = n + offset + (1 if model.eos is not None else 0)
     if N == 0:
-        raise UserError(f"the transformer has no bos or eos, so it gives no output on the empty string (length 0)", model.path, "lengths")
+        raise UserError("the transformer has no bos or eos, so it gives no output on the empty string (length 0)", model.path, "lengths")
     if outputs == "every":
         read = tuple(offset + i for i in range(n))
     else:

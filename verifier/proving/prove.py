@@ -12,12 +12,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import batch, evaluate
-from .encodings.cnf import EncodingOptions
-from .errors import InternalError, UserError
-from .loader import load_case
+from ..casefile.loader import load_case
+from ..casefile.models import Case
+from ..encodings.cnf import EncodingOptions
+from ..errors import InternalError, UserError
+from ..semantics import batch, evaluate
 from .miter import build_miter, miter_cnf
-from .models import Case
 from .solver import DEFAULT_SOLVER, solve
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Optional, Union
 
-from .number_format import NumberFormat
+from ..semantics.number_format import NumberFormat
 
 Vector = tuple  # tuple[Fraction, ...]
 Matrix = tuple  # tuple[Vector, ...], a list of rows: W x multiplies a column vector

@@ -15,9 +15,9 @@ import math
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+from ..casefile.builtins import evaluate_builtin
+from ..casefile.models import Attention, Circuit, Dfa, Netlist, Transformer
 from . import sequence
-from .builtins import evaluate_builtin
-from .models import Attention, Circuit, Dfa, Netlist, Transformer
 from .number_format import NumberFormat
 
 # -- shared tables ----------------------------------------------------------------

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..casefile.models import Attention, Circuit, Dfa, Netlist, Transformer
 from . import sequence
 from .evaluate import activation_k, softmax_x
-from .models import Attention, Circuit, Dfa, Netlist, Transformer
 
 _INT64_SAFE = 1 << 62
 

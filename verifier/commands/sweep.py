@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .loader import load_case
-from .overrides import parse_override
-from .prove import ProveOptions, prove_case
+from ..casefile.loader import load_case
+from ..casefile.overrides import parse_override, parse_range
+from ..errors import UserError
+from ..proving.prove import ProveOptions, prove_case
 
 
 @dataclass
@@ -25,9 +26,6 @@ class SweepRow:
 
 def parse_vary(text: str) -> tuple:
     """"left.number_format.frac_bits=2:12" -> (keys, [2, ..., 12]); a comma list is taken as is."""
-    from .cli import parse_range
-    from .errors import UserError
-
     keys, _ = parse_override(text.split("=", 1)[0] + "=")
     if "=" not in text:
         raise UserError(f"expected KEY=A:B, got {text!r}", key="--vary")

@@ -15,20 +15,19 @@ import copy
 
 import yaml
 
-from .errors import UserError
+from ..errors import UserError
+from .yaml_io import ExactLoader
 
 MODEL_KINDS = ("transformer", "circuit", "dfa")
 
 
 def parse_override(text: str) -> tuple:
     """("left.number_format.frac_bits=6") -> (("left", "number_format", "frac_bits"), 6)."""
-    from .loader import _ExactLoader
-
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise UserError(f"expected KEY=VALUE, got {text!r}", key="--set")
     try:
-        parsed = yaml.load(value, Loader=_ExactLoader) if value.strip() else None
+        parsed = yaml.load(value, Loader=ExactLoader) if value.strip() else None
     except Exception:
         raise UserError(f"the value {value!r} is not valid YAML", key="--set") from None
     return tuple(part for part in key.strip().split(".")), parsed
@@ -83,3 +82,16 @@ def _index(target, key, path, where):
         return index
     except (ValueError, IndexError):
         raise UserError(f"{'.'.join(path)}: {key!r} is not an index of a list of {len(target)}", where, "--set") from None
+
+
+def parse_range(text: str, key: str) -> list:
+    """"A:B" (inclusive) or "A" as a list of integers."""
+    try:
+        if ":" in text:
+            low, high = (int(part) for part in text.split(":", 1))
+            if low > high:
+                raise ValueError
+            return list(range(low, high + 1))
+        return [int(text)]
+    except ValueError:
+        raise UserError(f"expected an integer or a range A:B, got {text!r}", key=key) from None

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from pysat.formula import IDPool
 
-from .encodings.cnf import EncodingOptions, encode
-from .ir import GateCircuit
-from .lower import lower_model
-from .models import Case
+from ..casefile.models import Case
+from ..encodings.cnf import EncodingOptions, encode
+from ..lowering.ir import GateCircuit
+from ..lowering.lower import lower_model
 
 
 @dataclass

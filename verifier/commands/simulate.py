@@ -12,9 +12,9 @@ the readout values. `<side>_kind` names the model kind.
 
 from __future__ import annotations
 
-from . import evaluate
-from .errors import UserError
-from .models import Case, Circuit, Dfa, Transformer
+from ..casefile.models import Case, Circuit, Dfa, Transformer
+from ..errors import UserError
+from ..semantics import evaluate
 
 
 def parse_input(text: str, alphabet) -> list:

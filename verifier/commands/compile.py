@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UserError
-from .ir import GateCircuit
-from .lower_transformer import lower_transformer
-from .models import Case, Transformer
+from ..casefile.models import Case, Transformer
+from ..errors import UserError
+from ..lowering.ir import GateCircuit
+from ..lowering.lower_transformer import lower_transformer
 
 
 @dataclass
@@ -81,7 +81,7 @@ def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool
     from rich.console import Console
     from rich.table import Table
 
-    from .loader import load_case
+    from ..casefile.loader import load_case
 
     case = load_case(case_path)
     layers = len(getattr(case, side).blocks) if isinstance(getattr(case, side), Transformer) else 0

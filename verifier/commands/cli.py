@@ -13,13 +13,13 @@ import sys
 import click
 import yaml
 
-from . import __version__
-from .encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
-from .errors import TcverifyError, UserError
-from .prove import ProveOptions, overall_exit
-from .overrides import parse_override
+from .. import __version__
+from ..casefile.overrides import parse_override, parse_range
+from ..encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
+from ..errors import TcverifyError, UserError
+from ..proving.prove import ProveOptions, overall_exit
+from ..proving.solver import DEFAULT_SOLVER, SOLVERS
 from .report import format_lengths
-from .solver import DEFAULT_SOLVER, SOLVERS
 
 
 class Cli(click.Group):
@@ -113,7 +113,7 @@ def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, car
 @click.argument("cases", nargs=-1, required=True)
 def validate(cases):
     """Load and check every CASE (all lengths' netlists and positions); solve nothing."""
-    from .loader import check_case, load_case
+    from ..casefile.loader import check_case, load_case
 
     failed = False
     for path in case_files(cases):
@@ -134,7 +134,7 @@ def validate(cases):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with both models' bits and traces.")
 def simulate(case, text, as_json):
     """Both models' output bits on one input, with a transformer's trace."""
-    from .loader import load_case
+    from ..casefile.loader import load_case
     from .simulate import parse_input, render_text
     from .simulate import simulate as run_simulation
 
@@ -148,19 +148,6 @@ def simulate(case, text, as_json):
 
 def kind(model) -> str:
     return type(model).__name__.lower()
-
-
-def parse_range(text: str, key: str) -> list:
-    """"A:B" (inclusive) or "A" as a list of integers."""
-    try:
-        if ":" in text:
-            low, high = (int(part) for part in text.split(":", 1))
-            if low > high:
-                raise ValueError
-            return list(range(low, high + 1))
-        return [int(text)]
-    except ValueError:
-        raise UserError(f"expected an integer or a range A:B, got {text!r}", key=key) from None
 
 
 @main.command(name="compile")
@@ -239,8 +226,9 @@ def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver,
     from rich.console import Console
     from rich.table import Table
 
-    from .loader import load_case
-    from .sweep import parse_vary, plot as draw, sweep
+    from ..casefile.loader import load_case
+    from .sweep import parse_vary, sweep
+    from .sweep import plot as draw
 
     keys, values = parse_vary(vary)
     overrides = [parse_override(s) for s in settings]
