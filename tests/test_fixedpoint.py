@@ -2,13 +2,28 @@
 inputs (operands of free IR bits), in both styles, every rounding and overflow mode;
 proven ranges contain every value; the threshold style has constant depth."""
 
+import functools
 import itertools
 import random
 
 import numpy as np
 import pytest
-from tcverify.encodings.fixedpoint import Arithmetic, Word, _naf, width_of
+from tcverify.encodings.fixedpoint import (
+    ENUMERATION_LIMIT,
+    NON_DECREASING,
+    SOFTMAX_X_PIECES,
+    AdderArithmetic,
+    Arithmetic,
+    ThresholdArithmetic,
+    Word,
+    activation_pieces,
+    naf,
+    naf_digits,
+    runs,
+    width_of,
+)
 from tcverify.lowering.ir import GateCircuit
+from tcverify.semantics.evaluate import activation_k, softmax_x
 from tcverify.semantics.number_format import NumberFormat, round_div
 
 STYLES = ("adder", "threshold")
@@ -43,12 +58,20 @@ class Bench:
     def value(self, word):
         """The integer of `word` on every assignment; checks it lies in the proven range and
         that the word has exactly the width of its range."""
-        bits = self.circuit.evaluate(self.onehot, list(word.bits)).astype(object)
-        w = len(word.bits)
-        got = sum(bits[:, j] * (1 << j) for j in range(w - 1)) - bits[:, w - 1] * (1 << (w - 1))
-        assert w == width_of(word.lo, word.hi)
-        assert word.lo <= min(got) and max(got) <= word.hi, (word.lo, word.hi, min(got), max(got))
-        return np.array(got, dtype=object)
+        return self.values([word])[0]
+
+    def values(self, words):
+        """`value` of several words, evaluating the circuit once."""
+        bits = self.circuit.evaluate(self.onehot, [node for word in words for node in word.bits]).astype(object)
+        out, at = [], 0
+        for word in words:
+            w = len(word.bits)
+            got = sum(bits[:, at + j] * (1 << j) for j in range(w - 1)) - bits[:, at + w - 1] * (1 << (w - 1))
+            at += w
+            assert w == width_of(word.lo, word.hi)
+            assert word.lo <= min(got) and max(got) <= word.hi, (word.lo, word.hi, min(got), max(got))
+            out.append(np.array(got, dtype=object))
+        return out
 
 
 def exact(values, f):
@@ -117,13 +140,31 @@ def test_choose(style):
 def test_naf_digits():
     """Non-adjacent form modulo 2^w: the digits reconstruct the value and no two are adjacent
     (15 is 16 - 1: two digits, so two bits in the compressor tree instead of four)."""
-    assert sorted(_naf(15, 8)) == [(0, -1), (4, 1)]
+    assert sorted(naf(15, 8)) == [(0, -1), (4, 1)]
     for w in (1, 3, 6):
         for v in range(-70, 70):
-            digits = list(_naf(v, w))
+            digits = list(naf(v, w))
             assert sum(d << j for j, d in digits) % (1 << w) == v % (1 << w)
             positions = [j for j, _ in digits]
             assert all(j < w for j in positions) and all(b - a >= 2 for a, b in zip(positions, positions[1:]))
+
+
+def test_naf_digit_count():
+    """naf_digits counts the nonzero digits of k's non-adjacent form, the same for -k."""
+    assert [naf_digits(k) for k in (0, 1, 2, 3, 7, 15, 21, -15, 1 << 40)] == [0, 1, 1, 2, 2, 2, 3, 2, 1]
+    for k in range(-300, 300):
+        digits = list(naf(k, abs(k).bit_length() + 1))
+        assert sum(d << j for j, d in digits) == k and naf_digits(k) == len(digits)
+
+
+def test_factory_builds_one_class_per_style():
+    circuit = GateCircuit(1, ("0", "1"))
+    assert type(Arithmetic(circuit, "adder")) is AdderArithmetic
+    assert type(Arithmetic(circuit)) is AdderArithmetic
+    assert type(Arithmetic(circuit, "threshold")) is ThresholdArithmetic
+    assert type(ThresholdArithmetic(circuit)) is ThresholdArithmetic
+    with pytest.raises(ValueError):
+        Arithmetic(circuit, "ripple")
 
 
 # -- linear, at_least, equal ---------------------------------------------------------
@@ -408,7 +449,7 @@ def build(op, terms_count, width, fmt=None):
 
 @pytest.mark.parametrize("op", ["linear", "linear products", "at_least", "maximum", "equal", "choose"])
 def test_threshold_depth_is_constant(op):
-    assert build(op, 2, 3) == build(op, 16, 3) == build(op, 2, 6)
+    assert build(op, 3, 3) == build(op, 16, 3) == build(op, 3, 6)  # 3 words: the maximum of 2 needs no AND
 
 
 @pytest.mark.parametrize("fmt", [NumberFormat(3, 1, r, o) for r in ROUNDINGS for o in OVERFLOWS]
@@ -435,7 +476,10 @@ def test_cnf_agrees_with_evaluation(style):
     fmt = NumberFormat(3, 1, "nearest_even", "saturate")
     words = [b.ar.round_linear([(2, a, u), (-1, s)], 1, 2, fmt),
              b.ar.div_round(b.ar.linear([(1, a, s)]), b.ar.linear([(1, u)], 1), fmt, -16, 16),
-             b.ar.lookup(b.ar.maximum([a, s]), lambda v: v * v)]
+             b.ar.lookup(b.ar.maximum([a, s]), lambda v: v * v),
+             b.ar.div_round_const(b.ar.linear([(1, a, u), (1, s)]), 3, fmt),
+             b.ar.lookup(b.ar.linear([(2, a), (-1, s)]), functools.partial(activation_k, "gelu", fmt=fmt),
+                         activation_pieces("gelu", fmt))]
     roots = [n for w in words for n in w.bits if b.circuit.const_value(n) is None] + b.free
     encoding = cnf.encode(b.circuit, roots, IDPool(), cnf.EncodingOptions())
     expected = [b.value(w) for w in words]
@@ -451,3 +495,193 @@ def test_cnf_agrees_with_evaluation(style):
             w = len(bits)
             value = sum(bit << j for j, bit in enumerate(bits[:-1])) - (bits[-1] << (w - 1))
             assert value == want[row]
+
+
+# -- division by a constant -----------------------------------------------------------
+
+
+DIVISORS = (1, 2, 3, 4, 5, 7, 8, 12, 16, 100, 255)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("overflow", OVERFLOWS)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_div_round_const(style, rounding, overflow):
+    """Every numerator of a signed 7-bit word and of a positive shifted one (ties at every
+    even divisor), divisors 1, powers of two, odd and large, a format that overflows and one
+    that does not, with and without the caller's quotient range."""
+    b = Bench(7, style)
+    num = b.signed(7)
+    words = [num, b.ar.linear([(3, num)], 200)]  # [-64, 63] and [8, 389]
+    numerators = b.values(words)
+    built, wanted = [], []
+    for fmt_bits in [(3, 0), (9, 0)]:
+        fmt = NumberFormat(*fmt_bits, rounding, overflow)
+        for word, nv in zip(words, numerators):
+            for d in DIVISORS:
+                want = exact([nv], lambda n: fmt.round_k(n, d))
+                qlo, qhi = round_div(word.lo, d, rounding), round_div(word.hi, d, rounding)
+                built += [b.ar.div_round_const(word, d, fmt), b.ar.div_round_const(word, d, fmt, qlo - 3, qhi + 3)]
+                wanted += [(want, fmt, d)] * 2
+    for got, (want, fmt, d) in zip(b.values(built), wanted):
+        assert (got == want).all(), (fmt, d)
+
+
+def test_div_round_const_by_a_power_of_two_is_a_shift():
+    b = Bench(8, "adder")
+    num = b.signed(8)
+    fmt = NumberFormat(8, 0)
+    shifted = b.ar.div_round_const(num, 4, fmt)
+    assert shifted == b.ar.round_linear([(1, num)], 0, 2, fmt)
+
+
+def sample(circuit, free, rows):
+    """One-hot inputs of the given assignments (integers over the free bits)."""
+    assignments = (np.array(rows, dtype=object)[:, None] >> np.arange(len(free))[None, :]) & 1
+    assignments = assignments.astype(int)
+    return np.stack([1 - assignments, assignments], axis=2)
+
+
+def sampled_value(circuit, onehot, word):
+    bits = circuit.evaluate(onehot, list(word.bits)).astype(object)
+    w = len(word.bits)
+    return sum(bits[:, j] * (1 << j) for j in range(w - 1)) - bits[:, w - 1] * (1 << (w - 1))
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("d", [3, 7, 1000])
+def test_div_round_const_cost_grows_with_bits(style, d):
+    """A 24-bit numerator divided by a constant: no gate per value of the numerator (2^24),
+    and the result is exact on sampled numerators including the extremes."""
+    n = 24
+    circuit = GateCircuit(n, ("0", "1"))
+    ar = Arithmetic(circuit, style)
+    free = [circuit.input(i, "1") for i in range(n)]
+    num = Word(tuple(free), -(1 << (n - 1)), (1 << (n - 1)) - 1)
+    fmt = NumberFormat(16, 0, "nearest_even", "saturate")  # the quotient overflows 16 bits for d < 128
+    quotient = ar.div_round_const(num, d, fmt)
+    cone = [g for g in circuit.cone(quotient.bits) if circuit.gates[g].op not in ("input", "const")]
+    bound = 40 * n * n
+    assert len(cone) <= bound, (len(cone), bound)
+    rng = random.Random(d)
+    rows = [0, (1 << n) - 1, 1 << (n - 1), (1 << (n - 1)) - 1] + [rng.getrandbits(n) for _ in range(200)]
+    values = [r - (1 << n) if r >> (n - 1) else r for r in rows]
+    got = sampled_value(circuit, sample(circuit, free, rows), quotient)
+    assert list(got) == [fmt.round_k(v, d) for v in values]
+
+
+# -- lookups from runs ------------------------------------------------------------------
+
+
+ACTIVATIONS = ("identity", "relu", "step", "sigmoid", "tanh", "gelu", "exp")
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("fmt", [NumberFormat(3, 3, r, o) for r in ROUNDINGS for o in OVERFLOWS]
+                         + [NumberFormat(1, 5, "nearest_even", "wrap"), NumberFormat(2, 4, "floor", "saturate")], ids=str)
+def test_lookup_of_every_activation_by_runs(style, fmt):
+    """Each activation on every grid value of a small format, its runs found by bisection on
+    `activation_pieces` (or, where wrapping makes it non-monotone, by enumeration)."""
+    b = Bench(fmt.width, style)
+    a = b.signed(fmt.width)
+    av = b.value(a)
+    for name in ACTIVATIONS:
+        f = functools.partial(activation_k, name, fmt=fmt)
+        pieces = activation_pieces(name, fmt)
+        got = b.ar.lookup(a, lambda k: f(k), pieces)
+        assert (b.value(got) == exact([av], f)).all(), (name, pieces)
+
+
+def test_activation_pieces_declare_monotone_functions():
+    """Where pieces are declared, the activation is monotone that way on every grid value of
+    a 16-bit and two 12-bit formats (the float64 activations as computed, rounded), and
+    gelu's split is its minimum on the grid; exp under wrap has no pieces."""
+    for fmt, names in [(NumberFormat(8, 8), ("sigmoid", "tanh", "gelu")),
+                       (NumberFormat(3, 9, "floor"), ("sigmoid", "tanh", "gelu", "exp", "step")),
+                       (NumberFormat(5, 7, "truncate", "wrap"), ("sigmoid", "tanh", "gelu", "exp", "step"))]:
+        grid = range(fmt.kmin, fmt.kmax + 1)
+        for name in names:
+            pieces = activation_pieces(name, fmt)
+            if pieces is None:
+                assert name == "exp" and fmt.overflow == "wrap"
+                continue
+            values = {k: activation_k(name, k, fmt) for k in grid}
+            for first, last, direction in pieces:
+                ks = [k for k in grid if (first is None or k >= first) and (last is None or k <= last)]
+                assert all(direction * (values[q] - values[p]) >= 0 for p, q in zip(ks, ks[1:])), (name, fmt)
+            if name == "gelu":
+                split = pieces[0][1]
+                assert values[split] == min(values.values()) or values[split + 1] == min(values.values())
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("frac,exp_frac", [(3, 2), (3, 5), (0, 4)])
+def test_lookup_softmax_x_by_runs(style, frac, exp_frac):
+    """X(min(d, 0)) of softmax on every difference of a 7-bit word, positive ones included."""
+    b = Bench(7, style)
+    d = b.signed(7)
+
+    def x(k):
+        return softmax_x(min(k, 0), frac, exp_frac)
+
+    got = b.ar.lookup(d, x, SOFTMAX_X_PIECES)
+    assert (b.value(got) == exact([b.value(d)], x)).all()
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_lookup_by_runs_calls_f_per_level_not_per_value(style):
+    """Sigmoid and X on a 24-bit word: f is evaluated O(levels * width) times, not 2^24, and
+    the lookup is exact on sampled values including the extremes."""
+    n = 24
+    circuit = GateCircuit(n, ("0", "1"))
+    ar = Arithmetic(circuit, style)
+    free = [circuit.input(i, "1") for i in range(n)]
+    word = Word(tuple(free), -(1 << (n - 1)), (1 << (n - 1)) - 1)
+    fmt = NumberFormat(8, 16)
+    rng = random.Random(5)
+    rows = [0, (1 << n) - 1, 1 << (n - 1), (1 << (n - 1)) - 1] + [rng.getrandbits(n) for _ in range(100)]
+    values = [r - (1 << n) if r >> (n - 1) else r for r in rows]
+    onehot = sample(circuit, free, rows)
+    fmt_x = NumberFormat(2, 6)  # X on a 2^-6 grid from 16 fractional bits: 65 levels
+    for f, pieces in [(lambda k: activation_k("sigmoid", k, NumberFormat(2, 6)), activation_pieces("sigmoid", fmt)),
+                      (lambda k: softmax_x(min(k, 0), 16, fmt_x.frac_bits), SOFTMAX_X_PIECES)]:
+        calls = []
+
+        def counted(k):
+            calls.append(k)
+            return f(k)
+
+        got = ar.lookup(word, counted, pieces)
+        levels = len(runs(f, word.lo, word.hi, pieces))
+        assert levels <= 65 and len(calls) <= 2 * levels * (n + 1), (levels, len(calls))
+        assert list(sampled_value(circuit, onehot, got)) == [f(v) for v in values]
+
+
+def test_lookup_needs_declared_pieces_on_a_large_range():
+    b = Bench(1, "adder")
+    wide = Word((b.free[0],) * 17, -(1 << 16), (1 << 16) - 1)
+    assert wide.hi - wide.lo >= ENUMERATION_LIMIT
+    with pytest.raises(AssertionError, match="monotone pieces"):
+        b.ar.lookup(wide, lambda v: v % 3)
+    b.ar.lookup(wide, lambda v: min(max(v, 0), 9), NON_DECREASING)
+
+
+@pytest.mark.parametrize("pieces", [NON_DECREASING, ((None, 0, 1), (2, None, 1))],
+                         ids=["wrong direction", "gap"])
+def test_lookup_rejects_wrong_pieces(pieces):
+    b = Bench(6, "adder")
+    a = b.signed(6)
+    with pytest.raises(AssertionError):
+        b.ar.lookup(a, lambda v: -v, pieces)
+
+
+def test_runs_of_a_non_monotone_function_by_pieces():
+    """A function monotone on declared pieces (down then up, like gelu): runs by bisection
+    equal the runs read off every value."""
+    def f(v):
+        return abs(v - 5) // 3
+
+    found = runs(f, -40, 40, ((None, 5, -1), (6, None, 1)))
+    values = [f(v) for v in range(-40, 41)]
+    want = [(v, values[v + 40]) for v in range(-40, 41) if v == -40 or values[v + 40] != values[v + 39]]
+    assert found == want

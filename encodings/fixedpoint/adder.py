@@ -1,0 +1,241 @@
+"""The adder style (for SAT, fewest clauses): linear forms through a column
+compressor tree, comparisons by sign or lexicographic chains, rounding by shift and
+increment, division by restoring long division. No operation depends on the size of
+a word's range: costs are polynomial in the widths (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from ...semantics.number_format import NumberFormat, round_div
+from .base import Arithmetic
+from .words import LinearForm, Word, naf, overflow_range, width_of
+
+
+class AdderArithmetic(Arithmetic):
+    style = "adder"
+
+    def _materialize(self, form: LinearForm, lo: int, hi: int) -> Word:
+        if lo == hi:
+            return self.const(lo)
+        return Word(tuple(self._compress(form, width_of(lo, hi))), lo, hi)
+
+    def _compress(self, form: LinearForm, w: int) -> list:
+        """The low w bits of the form: a column compressor tree (Wallace/Dadda) of full adders
+        (xor + 2-of-3 threshold) and half adders, carries out of column w-1 dropped; negative
+        weights as complemented bits plus a constant, by non-adjacent-form digits."""
+        c = self.circuit
+        cols = [deque() for _ in range(w)]
+        const = form.const
+        for node, weight in form.weights.items():
+            for j, d in naf(weight, w):
+                if d > 0:
+                    cols[j].append(node)
+                else:
+                    cols[j].append(c.not_(node))
+                    const -= 1 << j
+        for j in range(w):
+            if (const >> j) & 1:
+                cols[j].appendleft(c.true)
+        bits = []
+        for j in range(w):
+            col = cols[j]
+            while len(col) > 1:
+                if j == w - 1:
+                    group = [col.popleft() for _ in range(min(3, len(col)))]
+                    col.append(c.xor(*group))
+                elif len(col) >= 3:
+                    a, b, d = col.popleft(), col.popleft(), col.popleft()
+                    col.append(c.xor(a, b, d))
+                    cols[j + 1].append(self._majority(a, b, d))
+                else:
+                    a, b = col.popleft(), col.popleft()
+                    col.append(c.xor(a, b))
+                    cols[j + 1].append(c.and_(a, b))
+            bits.append(col[0] if col else c.false)
+        return bits
+
+    def _majority(self, a: int, b: int, d: int) -> int:
+        """The carry of a full adder: a 2-of-3 threshold gate, or an OR/AND when one input is
+        constant (the IR folds constants into thresholds but would keep negated inputs as
+        signed weights, not as an OR)."""
+        c = self.circuit
+        for x, y, z in ((a, b, d), (b, a, d), (d, a, b)):
+            value = c.const_value(x)
+            if value is not None:
+                return c.or_(y, z) if value else c.and_(y, z)
+        return c.threshold([a, b, d], [1, 1, 1], 2)
+
+    def _step_bit(self, base: int, changes: list) -> int:
+        """An OR of runs ge(start) AND NOT ge(end)."""
+        c = self.circuit
+        runs_ = []
+        start = c.true if base else None
+        for node, d in changes:
+            if d > 0:
+                start = node
+            else:
+                runs_.append(c.and_(start, c.not_(node)))
+                start = None
+        if start is not None:
+            runs_.append(start)
+        return c.or_(*runs_)
+
+    # -- comparisons ----------------------------------------------------------
+
+    def at_least(self, terms, const: int = 0) -> int:
+        """Node: 1 iff the exact sum + const >= 0: a lexicographic chain against a constant for
+        one word, else the sign of the materialised sum."""
+        form = self.form(terms, const)
+        if form.lo >= 0:
+            return self.circuit.true
+        if form.hi < 0:
+            return self.circuit.false
+        if len(terms) == 1 and len(terms[0]) == 2:  # coef * a + const >= 0 against a constant
+            coef, a = terms[0]
+            if coef > 0:
+                return self._ge_word(a, -(const // coef))
+            return self.circuit.not_(self._ge_word(a, const // -coef + 1))
+        return self.circuit.not_(self._materialize(form, form.lo, form.hi).bits[-1])
+
+    def _ge_word(self, a: Word, p: int) -> int:
+        """[a >= p]: the lexicographic chain over a's bits with the sign bit inverted (O(width)
+        two-input gates)."""
+        c = self.circuit
+        if p <= a.lo:
+            return c.true
+        if p > a.hi:
+            return c.false
+        w = len(a.bits)
+        if p > (1 << (w - 1)) - 1:  # beyond what the bits can hold
+            return c.false
+        if p <= -(1 << (w - 1)):
+            return c.true
+        p_unsigned = p + (1 << (w - 1))  # compare a + 2^(w-1), whose bits are a's with the sign flipped
+        g = c.true
+        for j in range(w):
+            x = c.not_(a.bits[j]) if j == w - 1 else a.bits[j]
+            g = c.and_(x, g) if (p_unsigned >> j) & 1 else c.or_(x, g)
+        return g
+
+    def equal(self, a: Word, b: Word) -> int:
+        """An AND of bitwise XNORs."""
+        c = self.circuit
+        if a.hi < b.lo or b.hi < a.lo:
+            return c.false
+        w = max(len(a.bits), len(b.bits))
+        return c.and_(*(c.not_(c.xor(a.bit(j), b.bit(j))) for j in range(w)))
+
+    def maximum(self, words: list[Word]) -> Word:
+        """A tournament of compare-and-select."""
+        assert words
+        words = list(words)
+        while len(words) > 1:
+            paired = []
+            for a, b in zip(words[::2], words[1::2]):
+                if a.lo >= b.hi:
+                    paired.append(a)
+                elif b.lo >= a.hi:
+                    paired.append(b)
+                else:
+                    first = self.at_least([(1, a), (-1, b)])
+                    paired.append(self._mux(first, a, b, max(a.lo, b.lo), max(a.hi, b.hi)))
+            if len(words) % 2:
+                paired.append(words[-1])
+            words = paired
+        return words[0]
+
+    def _mux(self, select: int, if_one: Word, if_zero: Word, lo: int, hi: int) -> Word:
+        """if_one if select else if_zero, a value proven to lie in [lo, hi]."""
+        c = self.circuit
+        bits = [c.mux(select, if_one.bit(j), if_zero.bit(j)) for j in range(width_of(lo, hi))]
+        return self._word(bits, lo, hi)
+
+    # -- rounding and division ---------------------------------------------------
+
+    def round_linear(self, terms, const: int, shift: int, fmt: NumberFormat) -> Word:
+        """fmt.round_k(L, 2**shift) for the exact linear value L: the sum, a rounded shift,
+        then the overflow."""
+        assert shift >= 0
+        form = self.form(terms, const)
+        den = 1 << shift
+        qlo, qhi = round_div(form.lo, den, fmt.rounding), round_div(form.hi, den, fmt.rounding)
+        value = self._materialize(form, form.lo, form.hi)
+        return self._overflow(self._round_shift(value, shift, fmt.rounding, qlo, qhi), fmt)
+
+    def _round_shift(self, value: Word, shift: int, mode: str, qlo: int, qhi: int) -> Word:
+        """round(value / 2^shift) = (value >> shift) + increment, the increment from the dropped
+        bits (and the sign, or the kept lowest bit for ties to even)."""
+        if shift == 0:
+            return value
+        c = self.circuit
+        floor_word = self._word([value.bit(j) for j in range(shift, max(len(value.bits), shift + 1))],
+                                value.lo >> shift, value.hi >> shift)
+        if mode == "floor":
+            return floor_word
+        dropped = [value.bit(j) for j in range(shift)]
+        if mode == "truncate":
+            up = c.and_(value.bits[-1], c.or_(*dropped))
+        else:
+            up = c.and_(dropped[-1], c.or_(*dropped[:-1], value.bit(shift)))
+        return self._linear_in([(1, floor_word), (1, self.bit_word(up))], 0, qlo, qhi)
+
+    def _linear_in(self, terms, const: int, lo: int, hi: int) -> Word:
+        """linear() for a value also proven (by the caller) to lie in [lo, hi]."""
+        form = self.form(terms, const)
+        lo, hi = max(lo, form.lo), min(hi, form.hi)
+        return self._materialize(form, lo, hi)
+
+    def _overflow(self, q: Word, fmt: NumberFormat) -> Word:
+        """fmt.overflow_k on a word: the low bits (wrap) or a clamp by two comparisons (saturate)."""
+        rlo, rhi = overflow_range(q.lo, q.hi, fmt)
+        if (rlo, rhi) == (q.lo, q.hi):
+            return q
+        if fmt.overflow == "wrap":
+            return self._word([q.bit(j) for j in range(fmt.width)], rlo, rhi)
+        c = self.circuit
+        over = self._ge_word(q, fmt.kmax + 1)
+        under = c.not_(self._ge_word(q, fmt.kmin))
+        # a clamp reaches kmin or kmax, so the result has fmt.width bits: kmax's are 0111..,
+        # kmin's 1000..
+        bits = [c.or_(c.and_(q.bit(j), c.not_(under)), over) for j in range(fmt.width - 1)]
+        bits.append(c.or_(c.and_(q.bit(fmt.width - 1), c.not_(over)), under))
+        return self._word(bits, rlo, rhi)
+
+    def div_round(self, num: Word, den: Word, fmt: NumberFormat, lo: int, hi: int) -> Word:
+        """fmt.round_k(num, den) for den >= 1, the rounded quotient guaranteed in [lo, hi]:
+        restoring long division, then the overflow."""
+        assert den.lo >= 1, "div_round needs a positive denominator"
+        mode = fmt.rounding
+        corners = [round_div(n, d, mode) for n in (num.lo, num.hi) for d in (den.lo, den.hi)]
+        qlo, qhi = max(lo, min(corners)), min(hi, max(corners))
+        assert qlo <= qhi, "the quotient range given is inconsistent with the operands"
+        return self._overflow(self._divide(num, den, mode, qlo, qhi), fmt)
+
+    def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
+        """Restoring division by the constant word d: each trial subtraction of 2^i * d is an
+        addition of a constant, folded by the IR into a carry chain."""
+        return self._overflow(self._divide(num, self.const(d), fmt.rounding, qlo, qhi), fmt)
+
+    def _divide(self, num: Word, den: Word, mode: str, qlo: int, qhi: int) -> Word:
+        """Restoring division of N = num - base*den >= 0 (base = qlo - 1, or qlo for floor) into
+        quotient bits, then the rounding increment from the remainder."""
+        c = self.circuit
+        base = qlo if mode == "floor" else qlo - 1
+        m = (qhi - base).bit_length()
+        rest = self._linear_in([(1, num), (-base, den)], 0, 0, (qhi - base + 1) * den.hi - 1)
+        qbits = [c.false] * m
+        for i in reversed(range(m)):
+            trial = self.linear([(1, rest), (-(1 << i), den)])
+            qbits[i] = c.not_(trial.bits[-1])
+            rest = self._mux(qbits[i], trial, rest, max(min(trial.lo, rest.lo), 0),
+                             min(max(trial.hi, rest.hi), (1 << i) * den.hi - 1))
+        quotient = self._word(qbits + [c.false], 0, qhi - base)
+        if mode == "floor":
+            up = c.false
+        elif mode == "truncate":
+            up = c.and_(num.bits[-1], c.or_(*rest.bits))
+        else:  # 2r > den, or 2r == den and the floor quotient is odd
+            odd = c.xor(quotient.bits[0], c.const(base & 1))
+            up = self.at_least([(2, rest), (-1, den), (1, self.bit_word(odd))], -1)
+        return self._linear_in([(1, quotient), (1, self.bit_word(up))], base, qlo, qhi)

@@ -1,0 +1,229 @@
+"""The operations both styles share: words from constants and selectors, linear
+forms, thermometers, words from runs, lookups, and the dispatch of division by a
+constant. `Arithmetic(circuit, style)` builds the subclass of that style."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from ...lowering.ir import GateCircuit
+from ...semantics.number_format import NumberFormat, round_div
+from .runs import enumerated_runs, runs
+from .words import LinearForm, Word, bit_weights, width_of
+
+
+class Arithmetic:
+    """Builds words in `circuit`. `Arithmetic(circuit, "adder")` and
+    `Arithmetic(circuit, "threshold")` return an `AdderArithmetic` or a
+    `ThresholdArithmetic` (see the package docstring for what each costs)."""
+
+    style: str = ""
+    _by_style: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Arithmetic._by_style[cls.style] = cls
+
+    def __new__(cls, circuit: GateCircuit, style: str = "adder"):
+        if cls is Arithmetic:
+            if style not in Arithmetic._by_style:
+                raise ValueError(f"unknown arithmetic style {style!r}")
+            cls = Arithmetic._by_style[style]
+        return super().__new__(cls)
+
+    def __init__(self, circuit: GateCircuit, style: Optional[str] = None):
+        assert style in (None, self.style), (style, self.style)
+        self.circuit = circuit
+
+    # -- words --------------------------------------------------------------
+
+    def const(self, k: int) -> Word:
+        return Word(tuple(self.circuit.const((k >> j) & 1) for j in range(width_of(k, k))), k, k)
+
+    def bit_word(self, node: int) -> Word:
+        """The 0/1 value of one node as a word."""
+        value = self.circuit.const_value(node)
+        if value is not None:
+            return self.const(value)
+        return Word((node, self.circuit.false), 0, 1)
+
+    def _word(self, bits, lo: int, hi: int) -> Word:
+        """A word from any representation `bits` (of at least its width, or sign-extendable)
+        of a value proven to lie in [lo, hi]."""
+        assert lo <= hi, (lo, hi)
+        if lo == hi:
+            return self.const(lo)
+        w = width_of(lo, hi)
+        bits = tuple(bits)
+        bits = bits + (bits[-1],) * (w - len(bits))
+        return Word(bits[:w], lo, hi)
+
+    def select(self, choices: list[tuple[int, int]], default: int = 0) -> Word:
+        """k of the one selector that is 1 (the caller guarantees at most one), else `default`:
+        an OR of selectors per bit."""
+        c = self.circuit
+        live = [(node, k) for node, k in choices if c.const_value(node) != 0]
+        none = c.not_(c.or_(*(node for node, _ in live)))
+        values = [k for _, k in live] + ([default] if c.const_value(none) != 0 else [])
+        lo, hi = min(values), max(values)
+        bits = []
+        for j in range(width_of(lo, hi)):
+            ors = [node for node, k in live if (k >> j) & 1]
+            if (default >> j) & 1:
+                ors.append(none)
+            bits.append(c.or_(*ors))
+        return self._word(bits, lo, hi)
+
+    def choose(self, choices: list[tuple[int, Word]]) -> Word:
+        """sum of [node] * word (the caller guarantees at most one node is 1; 0 if none):
+        AND-OR per bit."""
+        c = self.circuit
+        live = [(node, word) for node, word in choices if c.const_value(node) != 0]
+        none = c.not_(c.or_(*(node for node, _ in live)))
+        los = [word.lo for _, word in live] + ([0] if c.const_value(none) != 0 else [])
+        his = [word.hi for _, word in live] + ([0] if c.const_value(none) != 0 else [])
+        lo, hi = min(los), max(his)
+        return self._word(self._and_or_bits(live, width_of(lo, hi)), lo, hi)
+
+    def _and_or_bits(self, live, width: int) -> list:
+        """Bit j = OR over (node, word) of node AND word bit j, for j < width."""
+        c = self.circuit
+        return [c.or_(*(c.and_(node, word.bit(j)) for node, word in live)) for j in range(width)]
+
+    # -- linear forms -------------------------------------------------------
+
+    def form(self, terms, const: int = 0) -> LinearForm:
+        """The exact linear form of `sum coef * a (* b) + const` over the bits of words
+        (a product of two words as AND gates of bit pairs with signed weights, Baugh-Wooley),
+        its range by interval arithmetic intersected with the range its bits allow."""
+        c = self.circuit
+        form = LinearForm(const)
+        lo = hi = const
+
+        def add(node, w):
+            value = c.const_value(node)
+            if value is not None:
+                form.const += w * value
+                return
+            gate = c.gates[node]
+            if gate.op == "not":
+                form.const += w
+                node, w = gate.inputs[0], -w
+            form.weights[node] = form.weights.get(node, 0) + w
+
+        for term in terms:
+            coef = term[0]
+            if coef == 0:
+                continue
+            if len(term) == 2:
+                a = term[1]
+                for node, w in bit_weights(a):
+                    add(node, coef * w)
+                corners = [coef * a.lo, coef * a.hi]
+            else:
+                a, b = term[1], term[2]
+                for na, wa in bit_weights(a):
+                    for nb, wb in bit_weights(b):
+                        add(c.and_(na, nb), coef * wa * wb)
+                corners = [coef * x * y for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+            lo += min(corners)
+            hi += max(corners)
+        form.weights = {node: w for node, w in form.weights.items() if w}
+        blo, bhi = form.bit_range()
+        form.lo, form.hi = max(lo, blo), min(hi, bhi)
+        assert form.lo <= form.hi, "empty range: the operands' ranges are inconsistent"
+        return form
+
+    def combine(self, parts, const: int = 0) -> LinearForm:
+        """sum scale * form + const, for (scale, form) pairs."""
+        form = LinearForm(const)
+        lo = hi = const
+        for scale, part in parts:
+            form.const += scale * part.const
+            for node, w in part.weights.items():
+                form.weights[node] = form.weights.get(node, 0) + scale * w
+            lo += min(scale * part.lo, scale * part.hi)
+            hi += max(scale * part.lo, scale * part.hi)
+        form.weights = {node: w for node, w in form.weights.items() if w}
+        blo, bhi = form.bit_range()
+        form.lo, form.hi = max(lo, blo), min(hi, bhi)
+        return form
+
+    def ge(self, form: LinearForm, v: int) -> int:
+        """The thermometer [form >= v]: one threshold gate (decided by the range when it can be)."""
+        if v <= form.lo:
+            return self.circuit.true
+        if v > form.hi:
+            return self.circuit.false
+        nodes = list(form.weights)
+        return self.circuit.threshold(nodes, [form.weights[n] for n in nodes], v - form.const)
+
+    # -- words from runs ------------------------------------------------------
+
+    def _from_runs(self, runs_: list, ge: Callable[[int], int]) -> Word:
+        """The word g(q) from the runs of g (see `runs.py`), given thermometer nodes
+        ge(v) = [q >= v]. Each bit is a step function of q changing only at breakpoints;
+        `_step_bit` realises it in the style's way."""
+        values = [v for _, v in runs_]
+        rlo, rhi = min(values), max(values)
+        if rlo == rhi:
+            return self.const(rlo)
+        cache = {}
+
+        def t(v):
+            if v not in cache:
+                cache[v] = ge(v)
+            return cache[v]
+
+        bits = []
+        for j in range(width_of(rlo, rhi)):
+            base = (runs_[0][1] >> j) & 1
+            changes = [(t(start), 1 if (value >> j) & 1 else -1)
+                       for (start, value), (_, before) in zip(runs_[1:], runs_) if ((value ^ before) >> j) & 1]
+            bits.append(self._step_bit(base, changes))
+        return Word(tuple(bits), rlo, rhi)
+
+    def _step_bit(self, base: int, changes: list) -> int:
+        """A 0/1 step function: `base` below the first change, then +1/-1 at each
+        (thermometer, direction) of `changes` in order."""
+        raise NotImplementedError
+
+    # -- public operations ----------------------------------------------------
+
+    def linear(self, terms, const: int = 0) -> Word:
+        """The exact integer sum coef * a (+ coef * a * b) + const."""
+        form = self.form(terms, const)
+        return self._materialize(form, form.lo, form.hi)
+
+    def _materialize(self, form: LinearForm, lo: int, hi: int) -> Word:
+        """The word of the form's value, proven to lie in [lo, hi]."""
+        raise NotImplementedError
+
+    def lookup(self, a: Word, f: Callable[[int], int], pieces=None) -> Word:
+        """f(a) for a position-local function, from the runs of f on [a.lo, a.hi]: one
+        thermometer of a per breakpoint (Merrill & Sabharwal 2023, Lemma 1). With `pieces`
+        (see `runs.py`; e.g. `activation_pieces`) the runs are found by bisection, f
+        evaluated O(levels * log range) times; without, f is evaluated on every integer of
+        the range, which must be small (ENUMERATION_LIMIT)."""
+        if pieces is None:
+            found = enumerated_runs(f, a.lo, a.hi)
+        else:
+            found = runs(f, a.lo, a.hi, pieces)
+        return self._from_runs(found, lambda v: self._ge_word(a, v))
+
+    def _ge_word(self, a: Word, p: int) -> int:
+        """[a >= p] for a constant p."""
+        raise NotImplementedError
+
+    def div_round_const(self, num: Word, d: int, fmt: NumberFormat, lo: Optional[int] = None,
+                        hi: Optional[int] = None) -> Word:
+        """fmt.round_k(num, d) for a constant d >= 1, the rounded quotient guaranteed (by the
+        caller, optionally) in [lo, hi]. A power of two is a rounded shift (`round_linear`);
+        any other d is the style's `_div_round_const`."""
+        assert d >= 1, "div_round_const needs a positive divisor"
+        qlo, qhi = round_div(num.lo, d, fmt.rounding), round_div(num.hi, d, fmt.rounding)
+        qlo, qhi = max(qlo, qlo if lo is None else lo), min(qhi, qhi if hi is None else hi)
+        assert qlo <= qhi, "the quotient range given is inconsistent with the operand"
+        if d & (d - 1) == 0:
+            return self.round_linear([(1, num)], 0, d.bit_length() - 1, fmt)
+        return self._div_round_const(num, d, fmt, qlo, qhi)
