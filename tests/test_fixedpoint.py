@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from tcverify.encodings.fixedpoint import (
     ENUMERATION_LIMIT,
+    EVERY_VALUE,
     NON_DECREASING,
     SOFTMAX_X_PIECES,
     AdderArithmetic,
@@ -581,7 +582,7 @@ ACTIVATIONS = ("identity", "relu", "step", "sigmoid", "tanh", "gelu", "exp")
                          + [NumberFormat(1, 5, "nearest_even", "wrap"), NumberFormat(2, 4, "floor", "saturate")], ids=str)
 def test_lookup_of_every_activation_by_runs(style, fmt):
     """Each activation on every grid value of a small format, its runs found by bisection on
-    `activation_pieces` (or, where wrapping makes it non-monotone, by enumeration)."""
+    `activation_pieces` (or, where wrapping makes it non-monotone, EVERY_VALUE)."""
     b = Bench(fmt.width, style)
     a = b.signed(fmt.width)
     av = b.value(a)
@@ -602,7 +603,7 @@ def test_activation_pieces_declare_monotone_functions():
         grid = range(fmt.kmin, fmt.kmax + 1)
         for name in names:
             pieces = activation_pieces(name, fmt)
-            if pieces is None:
+            if pieces == EVERY_VALUE:
                 assert name == "exp" and fmt.overflow == "wrap"
                 continue
             values = {k: activation_k(name, k, fmt) for k in grid}
@@ -664,6 +665,7 @@ def test_lookup_needs_declared_pieces_on_a_large_range():
     with pytest.raises(AssertionError, match="monotone pieces"):
         b.ar.lookup(wide, lambda v: v % 3)
     b.ar.lookup(wide, lambda v: min(max(v, 0), 9), NON_DECREASING)
+    assert len(b.ar.lookup(wide, lambda v: v % 3, EVERY_VALUE).bits) == 3  # asked for: every value
 
 
 @pytest.mark.parametrize("pieces", [NON_DECREASING, ((None, 0, 1), (2, None, 1))],

@@ -47,6 +47,7 @@ from .adder import AdderArithmetic
 from .base import Arithmetic
 from .runs import (
     ENUMERATION_LIMIT,
+    EVERY_VALUE,
     NON_DECREASING,
     NON_INCREASING,
     SOFTMAX_X_PIECES,
@@ -62,5 +63,5 @@ STYLES = ("adder", "threshold")
 __all__ = [
     "AdderArithmetic", "Arithmetic", "ThresholdArithmetic", "STYLES", "LinearForm", "Word", "width_of",
     "naf", "naf_digits", "runs", "map_runs", "activation_pieces", "NON_DECREASING", "NON_INCREASING",
-    "SOFTMAX_X_PIECES", "ENUMERATION_LIMIT",
+    "SOFTMAX_X_PIECES", "ENUMERATION_LIMIT", "EVERY_VALUE",
 ]

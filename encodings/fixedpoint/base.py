@@ -8,7 +8,7 @@ from typing import Callable, Optional
 
 from ...lowering.ir import GateCircuit
 from ...semantics.number_format import NumberFormat, round_div
-from .runs import enumerated_runs, runs
+from .runs import ENUMERATION_LIMIT, EVERY_VALUE, enumerated_runs, runs
 from .words import LinearForm, Word, bit_weights, width_of
 
 
@@ -204,9 +204,9 @@ class Arithmetic:
         thermometer of a per breakpoint (Merrill & Sabharwal 2023, Lemma 1). With `pieces`
         (see `runs.py`; e.g. `activation_pieces`) the runs are found by bisection, f
         evaluated O(levels * log range) times; without, f is evaluated on every integer of
-        the range, which must be small (ENUMERATION_LIMIT)."""
-        if pieces is None:
-            found = enumerated_runs(f, a.lo, a.hi)
+        the range, which must be small (ENUMERATION_LIMIT), or any size for EVERY_VALUE."""
+        if pieces is None or pieces == EVERY_VALUE:
+            found = enumerated_runs(f, a.lo, a.hi, ENUMERATION_LIMIT if pieces is None else None)
         else:
             found = runs(f, a.lo, a.hi, pieces)
         return self._from_runs(found, lambda v: self._ge_word(a, v))

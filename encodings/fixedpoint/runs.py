@@ -10,7 +10,8 @@ caller declares it monotone: on a monotone piece, f(a) == f(b) proves f constant
 
 A piece is `(first, last, direction)`: f is non-decreasing (+1) or non-increasing
 (-1) on the integers [first, last]; None is an unbounded end. The pieces are given
-in order and must cover the range asked for. Where the spec's functions are
+in order and must cover the range asked for. `EVERY_VALUE` instead of pieces says
+that f has none: it is evaluated on every integer of the range. Where the spec's functions are
 monotone (`activation_pieces`): relu, identity, step, sigmoid, tanh and exp are
 non-decreasing; gelu decreases down to its minimum (x* = -0.7518) and increases
 after it, split at the grid point below x*; the softmax weight X(delta) of a
@@ -36,6 +37,7 @@ Piece = tuple  # (first: Optional[int], last: Optional[int], direction: +1 | -1)
 NON_DECREASING: tuple = ((None, None, 1),)
 NON_INCREASING: tuple = ((None, None, -1),)
 SOFTMAX_X_PIECES = NON_DECREASING  # X(min(d, 0)) is non-decreasing in d
+EVERY_VALUE = "every value"  # instead of pieces: f has no known monotone pieces, evaluate it everywhere
 ENUMERATION_LIMIT = 1 << 16  # values of f computed one by one when no pieces are declared
 
 _NON_DECREASING_ACTIVATIONS = ("identity", "relu", "step", "sigmoid", "tanh", "exp")
@@ -52,10 +54,10 @@ def runs(f: Callable[[int], int], lo: int, hi: int, pieces) -> list:
     return out
 
 
-def enumerated_runs(f: Callable[[int], int], lo: int, hi: int) -> list:
-    """The runs of any f on [lo, hi], evaluating f on every integer (at most
-    ENUMERATION_LIMIT of them)."""
-    assert hi - lo < ENUMERATION_LIMIT, (
+def enumerated_runs(f: Callable[[int], int], lo: int, hi: int, limit: Optional[int] = ENUMERATION_LIMIT) -> list:
+    """The runs of any f on [lo, hi], evaluating f on every integer (at most `limit` of them
+    unless limit is None)."""
+    assert limit is None or hi - lo < limit, (
         f"a lookup over {hi - lo + 1} values needs the monotone pieces of its function (pieces=...)")
     out = []
     for q in range(lo, hi + 1):
@@ -75,12 +77,12 @@ def map_runs(runs_, g: Callable[[int], int]) -> list:
     return out
 
 
-def activation_pieces(name: str, fmt: NumberFormat) -> Optional[tuple]:
-    """The monotone pieces of `activation_k(name, ., fmt)` on the whole grid, or None when
-    wrapping overflow can make it non-monotone (exp under wrap; step, sigmoid, tanh at
-    int_bits 1 under wrap, where 1.0 wraps to -1)."""
+def activation_pieces(name: str, fmt: NumberFormat):
+    """The monotone pieces of `activation_k(name, ., fmt)` on the whole grid, or EVERY_VALUE
+    when wrapping overflow can make it non-monotone (exp under wrap; step, sigmoid, tanh at
+    int_bits 1 under wrap, where 1.0 wraps to -1): then its lookup costs the whole range."""
     if fmt.overflow == "wrap" and (name == "exp" or (name in ("step", "sigmoid", "tanh") and fmt.kmax < fmt.scale)):
-        return None
+        return EVERY_VALUE
     if name == "gelu":
         split = math.floor(gelu_argmin() * fmt.scale)
         return ((None, split, -1), (split + 1, None, 1))

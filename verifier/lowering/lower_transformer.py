@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Optional, Union
 
 from ..casefile.models import Attention, Transformer
-from ..encodings.fixedpoint import Arithmetic, Word, width_of
+from ..encodings.fixedpoint import SOFTMAX_X_PIECES, Arithmetic, Word, activation_pieces, width_of
 from ..semantics import sequence
 from ..semantics.evaluate import activation_k, softmax_x
 from .ir import GateCircuit
@@ -303,15 +303,16 @@ class _Lowerer:
         c = self.circuit
         return self._apply([a, b], lambda x, y: x & (1 - y), lambda x, y: self.bit(c.and_(self.node(x), c.not_(self.node(y)))))
 
-    def lookup(self, v: Value, f) -> Value:
-        return self._apply([v], f, lambda w: self.arith.lookup(w, f))
+    def lookup(self, v: Value, f, pieces=None) -> Value:
+        """f(v); on a word, from f's runs on the monotone `pieces` (see encodings/fixedpoint/runs.py)."""
+        return self._apply([v], f, lambda w: self.arith.lookup(w, f, pieces))
 
     def divide(self, num: Value, den: Value, den_lo: int, lo: int, hi: int) -> Value:
         """R(num / den) (grid units), with den >= den_lo >= 1 and the result in [lo, hi]."""
         fmt = self.fmt
         if isinstance(den, Table) and den.constant is not None:
             d = den.constant
-            return self.lookup(num, lambda k: fmt.round_k(k, d))
+            return self._apply([num], lambda k: fmt.round_k(k, d), lambda w: self.arith.div_round_const(w, d, fmt, lo, hi))
 
         def build(n, d):
             return self.arith.div_round(n, Word(d.bits, max(d.lo, den_lo), d.hi), fmt, lo, hi)
@@ -339,7 +340,7 @@ class _Lowerer:
             sign = v.bits[-1]
             return Word(tuple(c.and_(b, c.not_(sign)) for b in v.bits), 0, v.hi)
         fmt = self.fmt
-        return self.lookup(v, lambda k: activation_k(name, k, fmt))
+        return self.lookup(v, lambda k: activation_k(name, k, fmt), activation_pieces(name, fmt))
 
     # -- the transformer -----------------------------------------------------
 
@@ -383,7 +384,7 @@ class _Lowerer:
                     return softmax_x(min(d, 0), F, Fe)
 
                 e = {q: self.with_level(s[q], m, lambda k, v: x(k - v)) if isinstance(s[q], Table) and isinstance(m, Word) and m in self.levels
-                     else self.lookup(self.linear([(1, s[q]), (-1, m)]), x) for q in seen}
+                     else self.lookup(self.linear([(1, s[q]), (-1, m)]), x, SOFTMAX_X_PIECES) for q in seen}
                 den = self.linear([(1, e[q]) for q in seen])
                 a = [self.divide(self.linear([(1, e[q], V[q][j]) for q in seen]), den, 1 << Fe, lo[j], hi[j]) for j in range(dv)]
             elif head.type == "hard":
