@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ...semantics.number_format import NumberFormat, round_div
 from .base import Arithmetic
+from .runs import NON_DECREASING, map_runs, runs
 from .words import LinearForm, Word, least_rounding_to, overflow_range, width_of
 
 
@@ -154,7 +155,16 @@ class ThresholdArithmetic(Arithmetic):
         return self._from_runs(_quotient_runs(qlo, qhi, fmt), ge)
 
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
-        return self._round_div_form(self.form([(1, num)]), d, fmt, qlo, qhi)
+        """With at most w_num * w_quotient levels, one thermometer of num per level (depth 2 over
+        num), its breakpoints found by bisection; with more, `_round_div_form` (O(width)
+        thermometers per bit, depth 4 over num)."""
+        rlo, rhi = overflow_range(qlo, qhi, fmt)
+        levels = (rhi - rlo if fmt.overflow == "saturate" else qhi - qlo) + 1
+        if levels > width_of(num.lo, num.hi) * width_of(rlo, rhi):
+            return self._round_div_form(self.form([(1, num)]), d, fmt, qlo, qhi)
+        mode = fmt.rounding
+        quotient = runs(lambda n: min(max(round_div(n, d, mode), qlo), qhi), num.lo, num.hi, NON_DECREASING)
+        return self._from_runs(map_runs(quotient, fmt.overflow_k), lambda v: self._ge_word(num, v))
 
 
 def _quotient_runs(qlo: int, qhi: int, fmt: NumberFormat) -> list:
