@@ -1,6 +1,8 @@
-"""Deciding a case: for each length, shortest first, a cheap sampling pass with
-the batch evaluator and then the SAT miter; every counterexample is replayed
-on the exact evaluators before it is reported (spec section 6)."""
+"""Deciding a case: for each length, shortest first, either an exhaustive check
+of every string by the batch evaluator (where that is estimated cheaper,
+`exhaustive.py`) or a cheap sampling pass with the batch evaluator and then the
+SAT miter; every counterexample is replayed on the exact evaluators before it
+is reported (spec section 6)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from ..casefile.loader import load_case
 from ..casefile.models import Case
 from ..encodings.cnf import EncodingOptions
 from ..errors import InternalError, UserError
-from ..semantics import batch, evaluate
+from ..semantics import evaluate
+from . import exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
+METHODS = ("auto", "sat", "exhaustive")
 
 
 @dataclass
@@ -32,13 +36,14 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    method: str = "auto"  # how an `equivalent` is proved: see `length_method`
 
 
 @dataclass
 class LengthResult:
     n: int
     status: str  # "equivalent" | "counterexample" | "unknown"
-    method: str  # "sat" | "sampling" | "trivial"
+    method: str  # "sat" | "exhaustive" | "sampling" | "trivial" | "timeout"
     time_s: float
     variables: int = 0
     clauses: int = 0
@@ -160,6 +165,8 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     """(LengthResult, counterexample word or None) for one length. The sampling
     pass is seeded by (seed, n), so any schedule of lengths finds the same strings."""
     start = time.monotonic()
+    if length_method(case, n, options) == "exhaustive":
+        return enumerate_length(case, n, deadline, start)
     if options.sample:
         word = sample_disagreement(case, n, np.random.default_rng([options.seed, n]))
         if word is not None:
@@ -168,6 +175,8 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    if length_method(case, n, options, miter) == "exhaustive":
+        return enumerate_length(case, n, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
     answer = solve(cnf.clauses, options.solver, deadline)
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
@@ -176,6 +185,27 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
         return LengthResult(n, "counterexample", "sat", elapsed, **stats), cnf.decode(answer.model, case.alphabet, n)
     status = "equivalent" if answer.status == "unsat" else "unknown"
     return LengthResult(n, status, "sat", elapsed, **stats), None
+
+
+def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
+    """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
+    (and `auto` without the batch evaluator, `sample=False`) never does; `auto`
+    enumerates when the estimated enumeration time is below AUTO_ENUMERATE_S,
+    or, once the miter is built, below the SAT path's estimate for its size."""
+    if options.method == "exhaustive":
+        exhaustive.check_enumerable(case, n)
+        return "exhaustive"
+    if options.method == "sat" or not options.sample or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
+        return "sat"
+    estimate = exhaustive.enumeration_seconds(case, n)
+    if miter is None:
+        return "exhaustive" if estimate <= exhaustive.AUTO_ENUMERATE_S else "sat"
+    return "exhaustive" if estimate <= exhaustive.sat_seconds(len(miter.circuit.cone([miter.diff]))) else "sat"
+
+
+def enumerate_length(case: Case, n: int, deadline, start: float):
+    status, word = exhaustive.enumerate_length(case, n, deadline)
+    return LengthResult(n, status, "exhaustive", time.monotonic() - start), word
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:
@@ -191,12 +221,7 @@ def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
     else:
         constant = np.repeat(np.arange(k)[:, None], n, axis=1)
         words = np.concatenate([constant, rng.integers(0, k, size=(RANDOM_SAMPLES, n))])
-    left = batch.run_batch(case.left, words, case.alphabet, case.outputs)
-    right = batch.run_batch(case.right, words, case.alphabet, case.outputs)
-    differ = np.flatnonzero((left != right).any(axis=1))
-    if differ.size == 0:
-        return None
-    return [case.alphabet[s] for s in words[differ[0]]]
+    return exhaustive.first_disagreement(case, words)
 
 
 def replay(case: Case, word: list) -> dict:
