@@ -106,3 +106,172 @@ def test_cli_method_labels_and_errors():
     assert run.exit_code == 2 and "method" in run.output and "parity-xor-chain-n48.yaml" in run.output, run.output
     run = CliRunner().invoke(main, ["prove", path, "--method", "exhaustive", "--no-sample"])
     assert run.exit_code == 2 and "--method" in run.output and "Traceback" not in run.output
+
+
+# -- certified verdicts -----------------------------------------------------------
+
+from pysat.solvers import Solver  # noqa: E402
+from tcverify.errors import InternalError  # noqa: E402
+from tcverify.proving import certify, solver  # noqa: E402
+from tcverify.proving.miter import build_miter, miter_cnf  # noqa: E402
+
+# a formula that is UNSAT and refuted by the proof "1 0", "3 0", "0": each lemma
+# is RUP and none is without the one before; "-1 0" is not RUP
+SMALL = [[1, 2], [1, -2], [-1, 3, 4], [-1, 3, -4], [-1, -3, 5], [-1, -3, -5]]
+SMALL_PROOF = ["1 0", "3 0", "0"]
+
+
+def real_miter(rel="majority/majority-uniform-head-f4.yaml", n=12):
+    case = load_case(os.path.join(CASES, rel), warn=lambda message: None)
+    return miter_cnf(build_miter(case, n))
+
+
+def cadical_proof(clauses, name="cadical195"):
+    answer = solver.solve(clauses, name, proof=True)
+    assert answer.status == "unsat"
+    return answer.proof
+
+
+def test_the_small_proof_checks_and_its_tamperings_do_not():
+    assert certify.check_unsat_proof(SMALL, SMALL_PROOF).lemmas == 3
+    tampered = {
+        "a lemma removed": ["3 0", "0"],
+        "a literal flipped": ["-1 0", "3 0", "0"],
+        "the empty clause missing": ["1 0", "3 0"],
+        "a lemma that is not RUP": ["5 0", "1 0", "3 0", "0"],
+        "no 0 at the end": ["1", "3 0", "0"],
+        "not a clause": ["1 x 0", "0"],
+    }
+    for what, proof in tampered.items():
+        with pytest.raises(certify.ProofRejected):
+            certify.check_unsat_proof(SMALL, proof)
+            pytest.fail(what)
+
+
+def test_deletions_and_comments_are_ignored():
+    proof = ["c a comment", "d 1 2 0", "1 0", "d 1 -2 0", "3 0", "0"]
+    check = certify.check_unsat_proof(SMALL, proof)
+    assert (check.lemmas, check.deletions) == (3, 2)
+
+
+@pytest.mark.parametrize("name", certify.CERTIFYING_SOLVERS)
+@pytest.mark.parametrize("rel,n", [("majority/majority-uniform-head-f4.yaml", 12), ("dyck/dyck1-counting-f3.yaml", 8),
+                                   ("circuits/majority-sorting-network-n32.yaml", 16)])
+def test_proofs_of_real_miters_check(rel, n, name):
+    cnf = real_miter(rel, n)
+    proof = cadical_proof(cnf.clauses, name)
+    check = certify.check_unsat_proof(cnf.clauses, proof)
+    assert check.lemmas == sum(1 for line in proof if not line.startswith("d")) and check.lemmas > 1
+
+
+def test_tampered_real_proofs_are_rejected():
+    cnf = real_miter()
+    proof = [line for line in cadical_proof(cnf.clauses) if not line.startswith("d")]
+    assert proof[-1] == "0"
+    with pytest.raises(certify.ProofRejected):  # the empty clause missing
+        certify.check_unsat_proof(cnf.clauses, proof[:-1])
+    with pytest.raises(certify.ProofRejected):  # the lemmas removed: UP alone does not refute the miter
+        certify.check_unsat_proof(cnf.clauses, proof[-1:])
+    with pytest.raises(certify.ProofRejected):  # not RUP: a unit fixing one input symbol
+        certify.check_unsat_proof(cnf.clauses, [f"{next(iter(cnf.input_lits.values()))} 0"] + proof)
+    flipped = [" ".join(str(-int(w)) if k == 0 else w for k, w in enumerate(line.split())) for line in proof[:-1]]
+    with pytest.raises(certify.ProofRejected):
+        certify.check_unsat_proof(cnf.clauses, flipped + ["0"])
+
+
+def test_a_satisfiable_formula_is_never_certified_unsat():
+    cnf = real_miter()
+    # the miter without its `diff = 1` unit is satisfiable (any string): the miter's proof must not refute it
+    diff_unit = next(c for c in cnf.clauses if len(c) == 1)
+    satisfiable = [c for c in cnf.clauses if c is not diff_unit]
+    with Solver(name="minisat22", bootstrap_with=satisfiable) as engine:
+        assert engine.solve()
+    with pytest.raises(certify.ProofRejected):
+        certify.check_unsat_proof(satisfiable, cadical_proof(cnf.clauses))
+    rng = random.Random(1)
+    for _ in range(200):
+        clauses = [[rng.choice((-1, 1)) * rng.randint(1, 8) for _ in range(3)] for _ in range(rng.randint(1, 30))]
+        with Solver(name="minisat22", bootstrap_with=clauses) as engine:
+            if not engine.solve():
+                continue
+        lemmas = [" ".join(str(rng.choice((-1, 1)) * rng.randint(1, 8)) for _ in range(rng.randint(1, 2))) + " 0"
+                  for _ in range(rng.randint(0, 6))]
+        with pytest.raises(certify.ProofRejected):
+            certify.check_unsat_proof(clauses, lemmas + ["0"])
+
+
+def test_a_formula_refuted_by_propagation_needs_only_the_empty_clause():
+    assert certify.check_unsat_proof([[1], [-1, 2], [-2]], ["0"]).lemmas == 1
+    with pytest.raises(certify.ProofRejected):
+        certify.check_unsat_proof([[1], [-1, 2]], ["0"])
+
+
+def test_a_proof_over_several_deadline_slices_checks(monkeypatch):
+    cnf = real_miter("dyck/dyck1-counting-f3.yaml", 10)
+    monkeypatch.setattr(solver, "CONFLICTS_PER_SLICE", 20)
+    answer = solver.solve(cnf.clauses, deadline=float("inf"), proof=True)
+    assert answer.status == "unsat" and answer.conflicts_slices > 2
+    assert certify.check_unsat_proof(cnf.clauses, answer.proof).lemmas > 20
+
+
+def test_prove_certify_reports_and_sat_method_certifies_every_length():
+    case = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
+    case = dataclasses.replace(case, lengths=(1, 2, 3, 8))
+    result = prove_case(case, ProveOptions(method="sat", certify=True))
+    assert result.verdict == "equivalent"
+    for outcome in result.per_length:
+        assert outcome.method in ("sat", "trivial")
+        if outcome.method == "sat":
+            assert outcome.certified and outcome.proof_lemmas > 0 and outcome.check_time_s >= 0
+    assert any(o.method == "sat" for o in result.per_length)
+    plain = prove_case(case, ProveOptions(method="sat"))
+    assert not any(o.certified for o in plain.per_length if o.status == "equivalent")
+
+
+def test_a_proof_that_does_not_check_is_an_internal_error(monkeypatch):
+    from tcverify.proving import prove
+
+    real_solve = prove.solve
+
+    def truncated(*args, **kwargs):
+        answer = real_solve(*args, **kwargs)
+        if answer.proof:
+            answer.proof = answer.proof[:-1]
+        return answer
+
+    monkeypatch.setattr(prove, "solve", truncated)
+    case = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
+    case = dataclasses.replace(case, lengths=(8,))
+    with pytest.raises(InternalError):
+        prove_case(case, ProveOptions(method="sat", certify=True))
+    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
+    run = CliRunner().invoke(main, ["prove", path, "--certify", "--method", "sat", "--set", "lengths=[8]"])
+    assert run.exit_code == 70 and "not include the empty clause" in run.output, run.output
+
+
+def test_cli_certify_json_proof_dir_and_an_external_checker(tmp_path):
+    dratify = pytest.importorskip("dratify")
+    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
+    run = CliRunner().invoke(main, ["prove", path, "--json", "--proof-dir", str(tmp_path), "--method", "sat",
+                                    "--set", "lengths=[6, 8]"])
+    assert run.exit_code == 0, run.output
+    report = json.loads(run.output.strip().splitlines()[-1])
+    sat = [r for r in report["per_length"] if r["method"] == "sat"]
+    assert sat and all(r["certified"] and r["proof_lemmas"] > 0 and "check_time_s" in r for r in sat)
+    for r in sat:
+        cnf_path, proof_path = certify.proof_files(str(tmp_path), path, r["n"])
+        with open(cnf_path) as handle:
+            formula = dratify.parse_dimacs(handle.read())
+        with open(proof_path) as handle:
+            text = handle.read()
+        result = dratify.check_proof(formula, text, engine="python")
+        assert result.ok and result.reached_empty
+        # and the external checker rejects a proof without its last lemmas
+        lines = [line for line in text.splitlines() if not line.startswith("d")]
+        assert not dratify.check_proof(formula, "\n".join(lines[:1]) + "\n0\n", engine="python").ok
+
+
+def test_cli_certify_needs_a_cadical_solver():
+    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
+    run = CliRunner().invoke(main, ["prove", path, "--certify", "--solver", "maplesat"])
+    assert run.exit_code == 2 and "--solver" in run.output and "Traceback" not in run.output

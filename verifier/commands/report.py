@@ -126,11 +126,13 @@ def format_lengths(lengths) -> str:
 
 
 def format_methods(per_length) -> str:
-    """How each decided length was decided, e.g. "exhaustive 1..5, sat 6,7"."""
+    """How each decided length was decided, e.g. "exhaustive 1..5, sat 6,7"
+    ("sat certified" for lengths whose proof was checked)."""
     by_method: dict = {}
     for outcome in per_length:
         if outcome.status != "unknown":
-            by_method.setdefault(outcome.method, []).append(outcome.n)
+            checked = outcome.method == "sat" and outcome.status == "equivalent" and outcome.certified
+            by_method.setdefault(outcome.method + " certified" * checked, []).append(outcome.n)
     return ", ".join(f"{method} {format_lengths(ns)}" for method, ns in by_method.items())
 
 

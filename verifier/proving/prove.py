@@ -19,7 +19,7 @@ from ..casefile.models import Case
 from ..encodings.cnf import EncodingOptions
 from ..errors import InternalError, UserError
 from ..semantics import evaluate
-from . import exhaustive
+from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
 
@@ -37,6 +37,8 @@ class ProveOptions:
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
     method: str = "auto"  # how an `equivalent` is proved: see `length_method`
+    certify: bool = False  # check the proof of every UNSAT length (certify.py)
+    proof_dir: Optional[str] = None  # with certify: write each length's CNF and proof here
 
 
 @dataclass
@@ -47,6 +49,9 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
+    certified: bool = False  # checked apart from the SAT solver: replayed, enumerated or a checked proof
+    proof_lemmas: int = 0  # with --certify: lemmas of the checked proof
+    check_time_s: float = 0.0
 
 
 @dataclass
@@ -81,7 +86,8 @@ class CaseResult:
             out["counterexample"] = self.counterexample
         if self.message:
             out["message"] = self.message
-        out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3)} for r in self.per_length]
+        out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3), "check_time_s": round(r.check_time_s, 3)}
+                             for r in self.per_length]
         return out
 
 
@@ -165,12 +171,14 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     """(LengthResult, counterexample word or None) for one length. The sampling
     pass is seeded by (seed, n), so any schedule of lengths finds the same strings."""
     start = time.monotonic()
+    if options.certify:
+        certify.check_certifying_solver(options.solver)
     if length_method(case, n, options) == "exhaustive":
         return enumerate_length(case, n, deadline, start)
     if options.sample:
         word = sample_disagreement(case, n, np.random.default_rng([options.seed, n]))
         if word is not None:
-            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start), word
+            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True), word
     miter = build_miter(case, n)
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
@@ -178,13 +186,24 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     if length_method(case, n, options, miter) == "exhaustive":
         return enumerate_length(case, n, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
-    answer = solve(cnf.clauses, options.solver, deadline)
+    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
-    elapsed = time.monotonic() - start
     if answer.status == "sat":
-        return LengthResult(n, "counterexample", "sat", elapsed, **stats), cnf.decode(answer.model, case.alphabet, n)
+        return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
+                cnf.decode(answer.model, case.alphabet, n))
+    if answer.status == "unsat" and options.certify:
+        stats |= certify_unsat(case, n, cnf, answer.proof, options.proof_dir)
     status = "equivalent" if answer.status == "unsat" else "unknown"
-    return LengthResult(n, status, "sat", elapsed, **stats), None
+    return LengthResult(n, status, "sat", time.monotonic() - start, **stats), None
+
+
+def certify_unsat(case: Case, n: int, cnf, proof: list, proof_dir: Optional[str]) -> dict:
+    """Check the solver's proof that the miter CNF is unsatisfiable (after writing
+    both to `proof_dir` if given); a proof that does not check raises ProofRejected."""
+    if proof_dir:
+        certify.write_proof(proof_dir, case.path, n, cnf, proof)
+    check = certify.check_unsat_proof(cnf.clauses, proof)
+    return dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
 
 
 def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
@@ -205,7 +224,7 @@ def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
 
 def enumerate_length(case: Case, n: int, deadline, start: float):
     status, word = exhaustive.enumerate_length(case, n, deadline)
-    return LengthResult(n, status, "exhaustive", time.monotonic() - start), word
+    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=status != "unknown"), word
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:
