@@ -8,12 +8,15 @@ import random
 
 import pytest
 from click.testing import CliRunner
+from pysat.solvers import Solver
 from conftest import CASES
 from random_models import random_transformer
 from tcverify.casefile.loader import load_case
 from tcverify.casefile.models import Case
 from tcverify.commands.cli import case_files, main
-from tcverify.proving import exhaustive
+from tcverify.errors import InternalError
+from tcverify.proving import certify, exhaustive, solver
+from tcverify.proving.miter import build_miter, miter_cnf
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
 from tcverify.semantics import evaluate
 
@@ -110,10 +113,6 @@ def test_cli_method_labels_and_errors():
 
 # -- certified verdicts -----------------------------------------------------------
 
-from pysat.solvers import Solver  # noqa: E402
-from tcverify.errors import InternalError  # noqa: E402
-from tcverify.proving import certify, solver  # noqa: E402
-from tcverify.proving.miter import build_miter, miter_cnf  # noqa: E402
 
 # a formula that is UNSAT and refuted by the proof "1 0", "3 0", "0": each lemma
 # is RUP and none is without the one before; "-1 0" is not RUP
