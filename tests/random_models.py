@@ -1,12 +1,11 @@
 """Random small transformers for differential tests (batch vs exact, lowering vs
-exact). Every parameter is on its param_format grid, as the loader guarantees."""
+exact). Every parameter is a grid index on its param_format grid, as the loader gives."""
 
 from __future__ import annotations
 
 import random
-from fractions import Fraction
 
-from tcverify.casefile.models import Attention, Head, Mlp, Positional, Transformer
+from tcverify.casefile.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from tcverify.semantics.number_format import (
     OVERFLOW_MODES,
     ROUNDING_MODES,
@@ -53,7 +52,7 @@ def random_transformer(
     span = min(pfmt.kmax, 3 << pfmt.frac_bits)  # parameters in about [-3, 3]
 
     def value():
-        return Fraction(rng.randint(max(pfmt.kmin, -span), span), pfmt.scale)
+        return rng.randint(max(pfmt.kmin, -span), span)
 
     def vector(n):
         return tuple(value() for _ in range(n))
@@ -62,7 +61,7 @@ def random_transformer(
         return tuple(vector(cols) for _ in range(rows))
 
     def bias(n):
-        return vector(n) if rng.random() < 0.5 else tuple(Fraction(0) for _ in range(n))
+        return vector(n) if rng.random() < 0.5 else (0,) * n
 
     tokens = list(alphabet) + [t for t in (bos, eos) if t is not None]
     embedding = {t: vector(d) for t in dict.fromkeys(tokens)}
@@ -87,4 +86,5 @@ def random_transformer(
         else:
             hidden = rng.randint(1, 3)
             blocks.append(Mlp(matrix(hidden, d), bias(hidden), rng.choice(activations), matrix(d, hidden), bias(d), residual))
-    return Transformer("<random>", fmt, pfmt, d, embedding, tuple(blocks), vector(d), value(), pos, bos, eos)
+    return Transformer("<random>", fmt, pfmt, d, embedding, tuple(blocks), Readout("threshold", (vector(d),), (value(),)),
+                       pos, bos, eos)

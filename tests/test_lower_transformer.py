@@ -17,7 +17,7 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
 from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Attention, Head, Mlp, Positional, Transformer
+from tcverify.casefile.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
 from tcverify.lowering.ir import GateCircuit
@@ -82,8 +82,8 @@ def test_each_activation(activation):
         rng = random.Random(seed)
         # attention first, so the mlp also sees words, not only tables
         model = random_transformer(rng, BINARY, activations=(activation,), n_blocks=3, max_length=6)
-        d = model.d_model
-        mlp = Mlp(((F(1),) * d, (F(-1),) * d), (F(-1), F(1)), activation, ((F(1), F(-1)),) * d, (F(0),) * d)
+        d, one = model.d_model, model.param_format.scale  # the grid index of 1
+        mlp = Mlp(((one,) * d, (-one,) * d), (-one, one), activation, ((one, -one),) * d, (0,) * d)
         model = dataclasses.replace(model, blocks=model.blocks + (mlp,))
         check_all_strings(model, BINARY, 5, "last")
         check_all_strings(model, BINARY, 4, "every", table_limit=1)
@@ -110,7 +110,9 @@ def test_bos_and_eos(bos, eos):
 
 # -- hand-written models ------------------------------------------------------
 
-F = Fraction
+def F(num, den=1):
+    """The grid index of num/den at 3 fractional bits (the format of `averaging_model`)."""
+    return Fraction(num * 8, den).numerator
 
 
 def averaging_model(positional, mask="causal", **fields):
@@ -121,7 +123,8 @@ def averaging_model(positional, mask="causal", **fields):
                 bq=(F(1),), bk=(F(0),), bv=(F(0),))
     embedding = {"0": (F(-1), F(0)), "1": (F(1), F(0))}
     embedding.update({fields[t]: (F(0), F(0)) for t in ("bos", "eos") if t in fields})
-    return Transformer("<hand>", fmt, fmt, 2, embedding, (Attention((head,), (F(0), F(0))),), (F(0), F(1)), F(0), positional, **fields)
+    return Transformer("<hand>", fmt, fmt, 2, embedding, (Attention((head,), (F(0), F(0))),),
+                       Readout("threshold", ((F(0), F(1)),), (F(0),)), positional, **fields)
 
 
 def test_positional_table_and_expressions():
