@@ -433,3 +433,21 @@ def test_repeated_keys_are_errors(tmp_path):
 
 def test_too_many_lengths(tmp_path):
     fails(tmp_path, edit(lambda d: d.update(lengths={"min": 0, "max": 10**9})), "lengths", "more than")
+
+
+def test_argmax_readout_syntax_and_layout(tmp_path):
+    """`{argmax, bias, labels, accept}`: one bit with accept, one bit per class without; a
+    one-bit-per-class side needs the same classes on the other side."""
+    argmax = {"argmax": [[1, 0], [0, 1]], "bias": [0, "0.5"], "labels": ["neg", "pos"], "accept": ["pos"]}
+    case = load(tmp_path, edit(lambda d: left(d).update(readout=argmax)))
+    readout = case.left.readout
+    assert (readout.kind, readout.accept, readout.labels, readout.bits) == ("argmax", (1,), ("neg", "pos"), 1)
+    assert readout.bias == (0, 8)  # 0.5 on the 2^-4 grid
+    classes = dict(argmax, accept=None)
+    del classes["accept"]
+    fails(tmp_path, edit(lambda d: left(d).update(readout=classes)), "right", "one bit per class (neg, pos)")
+    both = edit(lambda d: (left(d).update(readout=classes), d.update(right=copy.deepcopy(d["left"]))))
+    assert load(tmp_path, both).right.readout.bits == 2
+    fails(tmp_path, edit(lambda d: left(d).update(readout=dict(argmax, accept=["zero"]))), "readout.accept[0]", "not a class label")
+    fails(tmp_path, edit(lambda d: left(d).update(readout=dict(argmax, labels=["a"]))), "readout.labels", "2 distinct strings")
+    fails(tmp_path, edit(lambda d: left(d).update(readout=dict(argmax, argmax=[[1, 0, 0]]))), "readout.argmax", "must be any x 2")

@@ -209,3 +209,33 @@ def test_conformance_samples_through_the_ir(conformance_dir, name):
             assert got.tolist() == [s[side] for s in group], (side, n)
         word = samples[-1]["input"]
         assert cnf_bits(model, case.alphabet, case.outputs, word) == samples[-1][side]
+
+
+# -- categorical readouts --------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_argmax_readouts_all_strings(seed):
+    """Argmax readouts (one bit, or one bit per class) on random models, ties included (small
+    grids make equal class scores common): the IR, batch and exact evaluators agree."""
+    rng = random.Random(1000 + seed)
+    model = random_transformer(rng, BINARY, max_length=6, classes=rng.randint(2, 4))
+    outputs = ("last", "every")[seed % 2]
+    check_all_strings(model, BINARY, 4, outputs)
+    check_all_strings(model, BINARY, 3, outputs, table_limit=1)
+    words = all_words(BINARY, 3)
+    exact = [evaluate.run(model, [BINARY[i] for i in w], BINARY, outputs) for w in words]
+    assert run_batch(model, words, BINARY, outputs).tolist() == exact
+
+
+def test_argmax_takes_the_first_maximum():
+    """Three classes scoring (h0, h0, -h0): on a tie class 0 wins, as jnp.argmax."""
+    fmt = NumberFormat(4, 0)
+    readout = Readout("argmax", ((1,), (1,), (-1,)), (0, 0, 0), None, ("x", "y", "z"))
+    model = Transformer("<hand>", fmt, fmt, 1, {"0": (-1,), "1": (1,)}, (), readout)
+    assert evaluate.run(model, ["1"], BINARY, "last") == [1, 0, 0]
+    assert evaluate.run(model, ["0"], BINARY, "last") == [0, 0, 1]
+    one_bit = dataclasses.replace(model, readout=dataclasses.replace(readout, accept=(1, 2)))
+    assert evaluate.run(one_bit, ["1", "0"], BINARY, "every") == [0, 1]
+    check_all_strings(model, BINARY, 3, "every")
+    check_all_strings(one_bit, BINARY, 3, "every")

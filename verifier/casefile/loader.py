@@ -63,7 +63,26 @@ def load_case(path, warn=None, overrides=()) -> Case:
     expect = check.choice(data.get("expect", "equivalent"), ("equivalent", "counterexample"), path, "expect")
     left = load_model(data["left"], path, "left", alphabet, outputs, warn, for_side(overrides, "left"))
     right = load_model(data["right"], path, "right", alphabet, outputs, warn, for_side(overrides, "right"))
+    _same_layout(left, right, path)
     return Case(path, name, alphabet, lengths, outputs, left, right, expect)
+
+
+def _classes(model):
+    """The class labels of a transformer read one bit per class, else None (one bit per position)."""
+    if isinstance(model, Transformer) and model.readout.bits > 1:
+        return model.readout.labels
+    return None
+
+
+def _same_layout(left, right, path):
+    """Both sides give the same bits per read position: a one-bit-per-class readout is
+    compared class for class with another one over the same classes."""
+    a, b = _classes(left), _classes(right)
+    if a == b:
+        return
+    describe = lambda c: f"one bit per class ({', '.join(c)})" if c else "one bit per position"  # noqa: E731
+    raise UserError(f"the left model gives {describe(a)} but the right model {describe(b)}; "
+                    "both sides must read the same classes", path, "right")
 
 
 def _alphabet(value, path):

@@ -257,6 +257,9 @@ def _readout(value, export, unembed, rounder, path, key) -> Readout:
     if value == "classes":
         return Readout("argmax", weights, (0,) * len(values), None, labels)
     value = check.mapping(value, path, key, "classes or {accept: [values]} for a categorical Tracr output")
+    if "threshold" in value:
+        raise UserError("the model's output is categorical: read it with classes or {accept: [values]}, "
+                        "not a threshold", path, f"{key}.threshold")
     check.keys(value, ("accept",), path, key, required=("accept",))
     accept = value["accept"]
     if not isinstance(accept, list) or not accept:

@@ -190,10 +190,30 @@ class TransformerLoader:
         return Positional("expr", exprs=tuple(c[0] for c in compiled), sources=tuple(c[1] for c in compiled))
 
     def _readout(self, value, key) -> Readout:
+        """`{weights, bias}` (threshold) or `{argmax: rows, bias?, labels?, accept?}` (models.Readout)."""
         value = check.mapping(value, self.path, key)
-        check.keys(value, ("weights", "bias"), self.path, key, required=("weights",))
-        weights = self.vector(value["weights"], f"{key}.weights", self.d)
-        return Readout("threshold", (weights,), (self.param(value.get("bias", 0), f"{key}.bias"),))
+        if "argmax" not in value:
+            check.keys(value, ("weights", "bias"), self.path, key, required=("weights",))
+            weights = self.vector(value["weights"], f"{key}.weights", self.d)
+            return Readout("threshold", (weights,), (self.param(value.get("bias", 0), f"{key}.bias"),))
+        check.keys(value, ("argmax", "bias", "labels", "accept"), self.path, key)
+        rows = self.matrix(value["argmax"], f"{key}.argmax", cols=self.d)
+        bias = self._bias(value, "bias", key, len(rows))
+        labels = value.get("labels", [str(c) for c in range(len(rows))])
+        if not isinstance(labels, list) or len(labels) != len(rows) or not all(isinstance(x, str) for x in labels) \
+                or len(set(labels)) != len(labels):
+            raise UserError(f"expected {len(rows)} distinct strings, one per class, found {check.kind(labels)}",
+                            self.path, f"{key}.labels")
+        if "accept" not in value:
+            return Readout("argmax", rows, bias, None, tuple(labels))
+        accept = value["accept"]
+        if not isinstance(accept, list) or not accept:
+            raise UserError(f"expected a non-empty list of class labels, found {check.kind(accept)}", self.path, f"{key}.accept")
+        for i, label in enumerate(accept):
+            if label not in labels:
+                raise UserError(f"{check.kind(label)} is not a class label (they are: {', '.join(labels)})",
+                                self.path, f"{key}.accept[{i}]")
+        return Readout("argmax", rows, bias, tuple(sorted({labels.index(x) for x in accept})), tuple(labels))
 
     def _block(self, value, key):
         value = check.mapping(value, self.path, key)
