@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+from ..semantics.gate_ops import NetlistOp
 from ..semantics.number_format import NumberFormat
 
 Vector = tuple  # tuple[int, ...]: grid indices on the param grid
@@ -114,7 +115,7 @@ class Gate:
     """A netlist gate (spec 4.1); `majority` is kept as its own op."""
 
     id: str
-    op: str  # threshold majority and or not xor const
+    op: NetlistOp
     inputs: tuple = ()  # names: "x[i][a]" or gate ids
     weights: tuple = ()  # threshold only
     t: int = 0  # threshold only

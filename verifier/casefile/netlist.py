@@ -12,12 +12,12 @@ import os
 import re
 
 from ..errors import UserError
+from ..semantics.gate_ops import NETLIST_OPS
 from . import validate as check
 from .builtins import builtin_netlist, parse_builtin
 from .models import Circuit, Gate, Netlist
 from .yaml_io import read_data
 
-GATE_OPS = ("threshold", "majority", "and", "or", "not", "xor", "const")
 _INPUT_NAME = re.compile(r"^x\[(.*)\]\[(.*)\]$")
 
 
@@ -130,7 +130,7 @@ def _gate(data, source, key) -> Gate:
     key = f"gate {gate_id!r}"
     if _INPUT_NAME.match(gate_id):
         raise UserError("a gate id may not have the form x[...][...]", source, key)
-    op = check.choice(data.get("op"), GATE_OPS, source, f"{key}.op")
+    op = check.choice(data.get("op"), NETLIST_OPS, source, f"{key}.op")
     allowed = {"threshold": ("id", "op", "in", "w", "t"), "const": ("id", "op", "value")}.get(op, ("id", "op", "in"))
     check.keys(data, allowed, source, key, required=allowed)
     if op == "const":
