@@ -25,12 +25,14 @@ from ..semantics import sequence
 from . import validate as check
 from .dfa_loader import load_dfa
 from .models import Case, Circuit, Transformer
-from .netlist import load_circuit
+from .netlist import load_circuit, parse_netlist
 from .overrides import apply as apply_overrides
 from .overrides import for_side
 from .tracr_import import load_tracr
 from .transformer_loader import TransformerLoader
 from .yaml_io import read_yaml
+
+__all__ = ["load_case", "load_model", "check_case", "parse_netlist", "read_yaml"]  # the last two re-exported
 
 MAX_LENGTHS = 100_000  # a guard against a typo like max: 1000000000
 

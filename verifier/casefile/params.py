@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from ..semantics.number_format import NumberFormat, round_div
+from ..semantics.number_format import INT64_SAFE, NumberFormat, round_div
 from . import validate as check
 
 _MAX_SHIFT = 60  # |m| < 2^53, so m / 2^60 and m / 2^s (s >= 60) round alike in every mode
@@ -29,7 +29,7 @@ def float_grid(values: np.ndarray, fmt: NumberFormat):
     m = (mantissa * float(1 << 53)).astype(np.int64)
     shift = exponent.astype(np.int64) - 53 + fmt.frac_bits
     shift[m == 0] = 0
-    if (shift > 0).any() or fmt.width > 62:  # integers beyond int64: Python ints
+    if (shift > 0).any() or 1 << fmt.width > INT64_SAFE:  # integers beyond int64: Python ints
         m, shift = m.astype(object), shift.astype(object)
         pre = np.where(shift > 0, m * (2 ** np.maximum(shift, 0)), 0)
     else:
