@@ -36,7 +36,7 @@ the form, n: words, levels: distinct output values):
 | `maximum` | n-1 compare-and-select, O(n w) | O(n^2) comparison gates + and-or |
 | `round_linear` | tree, shift, increment, clamp O(w) | bits as mod indicators; a saturating clamp is two thermometers inside each bit's gate |
 | `div_round` (word) | restoring division O(w^2) | one comparison per quotient level |
-| `div_round_const` | power of two: `round_linear`; else restoring division by the constant, O(w^2) (folded) | power of two: `round_linear`; up to w^2 levels one thermometer per level, else mod indicators, O(w) thermometers per bit |
+| `div_round_const` | power of two: `round_linear`; else restoring division by the constant, O(w^2) (folded) | up to w^2 levels one thermometer per level, else mod indicators, O(w) thermometers per bit |
 | `lookup` | per level a chain O(w) + or of runs | per level one thermometer, one gate per bit |
 
 Finding the runs of `lookup` evaluates f O(levels log range) times; only a

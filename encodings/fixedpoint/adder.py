@@ -213,8 +213,11 @@ class AdderArithmetic(Arithmetic):
         return self._overflow(self._divide(num, den, mode, qlo, qhi), fmt)
 
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
-        """Restoring division by the constant word d: each trial subtraction of 2^i * d is an
-        addition of a constant, folded by the IR into a carry chain."""
+        """A power of two is a rounded shift (`round_linear`); any other d is restoring division
+        by the constant word d: each trial subtraction of 2^i * d is an addition of a constant,
+        folded by the IR into a carry chain."""
+        if d & (d - 1) == 0:
+            return self.round_linear([(1, num)], 0, d.bit_length() - 1, fmt)
         return self._overflow(self._divide(num, self.const(d), fmt.rounding, qlo, qhi), fmt)
 
     def _divide(self, num: Word, den: Word, mode: str, qlo: int, qhi: int) -> Word:

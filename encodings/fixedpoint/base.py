@@ -218,12 +218,12 @@ class Arithmetic:
     def div_round_const(self, num: Word, d: int, fmt: NumberFormat, lo: Optional[int] = None,
                         hi: Optional[int] = None) -> Word:
         """fmt.round_k(num, d) for a constant d >= 1, the rounded quotient guaranteed (by the
-        caller, optionally) in [lo, hi]. A power of two is a rounded shift (`round_linear`);
-        any other d is the style's `_div_round_const`."""
+        caller, optionally) in [lo, hi]: the style's `_div_round_const`."""
         assert d >= 1, "div_round_const needs a positive divisor"
         qlo, qhi = round_div(num.lo, d, fmt.rounding), round_div(num.hi, d, fmt.rounding)
         qlo, qhi = max(qlo, qlo if lo is None else lo), min(qhi, qhi if hi is None else hi)
         assert qlo <= qhi, "the quotient range given is inconsistent with the operand"
-        if d & (d - 1) == 0:
-            return self.round_linear([(1, num)], 0, d.bit_length() - 1, fmt)
         return self._div_round_const(num, d, fmt, qlo, qhi)
+
+    def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
+        raise NotImplementedError
