@@ -90,6 +90,11 @@ def code_inputs(codes: np.ndarray, bits: int) -> np.ndarray:
     return ((codes[:, :, None] >> np.arange(bits)) & 1).astype(bool).reshape(batch_size, n * bits)
 
 
+def named_inputs(codes: list, bits: int) -> dict:
+    """py-aiger's input values for one string's symbol codes."""
+    return {f"x[{i}].bit[{j}]": bool(code >> j & 1) for i, code in enumerate(codes) for j in range(bits)}
+
+
 def decoded_words(codes: np.ndarray, alphabet_size: int) -> np.ndarray:
     """Symbol indices: a code past the last symbol means the last symbol."""
     return np.minimum(codes, alphabet_size - 1)
@@ -157,7 +162,7 @@ def test_one_model_read_by_py_aiger_gives_the_evaluators_bits(tmp_path, name, n,
     for _ in range(12):
         codes = [rng.randrange(2**bits) for _ in range(n)]  # unused codes included
         word = [case.alphabet[min(c, len(case.alphabet) - 1)] for c in codes]
-        values, _ = circuit({f"x[{i}].bit[{j}]": bool(codes[i] >> j & 1) for i in range(n) for j in range(bits)})
+        values, _ = circuit(named_inputs(codes, bits))
         want = evaluate.run(getattr(case, side), word, case.alphabet, case.outputs)
         assert [int(values[name]) for name in names] == want, word
 
@@ -178,7 +183,7 @@ def test_miter_is_one_on_a_counterexample(tmp_path, path, n):
     circuit = aiger.load(str(file))
     bits = code_bits(len(case.alphabet))
     codes = [case.alphabet.index(a) for a in word]
-    values, _ = circuit({f"x[{i}].bit[{j}]": bool(codes[i] >> j & 1) for i in range(len(word)) for j in range(bits)})
+    values, _ = circuit(named_inputs(codes, bits))
     assert values == {"diff": True}
 
 
