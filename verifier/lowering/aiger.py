@@ -219,24 +219,19 @@ def lower_to_aig(circuit: GateCircuit, outputs: list, comments=()) -> AigerModel
     lit: dict[int, int] = {}
     for node in circuit.cone([node for _, node in outputs]):
         gate = circuit.gates[node]
-        ins = [lit[a] for a in gate.inputs]
-        if gate.op == "const":
-            lit[node] = TRUE if gate.value else FALSE
-        elif gate.op == "input":
-            lit[node] = symbol(*gate.value)
-        elif gate.op == "not":
-            lit[node] = negate(ins[0])
-        elif gate.op == "and":
-            lit[node] = aig.and_(ins)
-        elif gate.op == "or":
-            lit[node] = aig.or_(ins)
-        elif gate.op == "xor":
-            lit[node] = aig.xor(ins)
-        elif gate.op == "threshold":
-            lit[node] = aig.threshold(ins, gate.weights, gate.t)
-        else:  # pragma: no cover - the IR has no other op
-            raise AssertionError(gate.op)
+        lit[node] = _LOWER[gate.op](aig, gate, [lit[a] for a in gate.inputs], symbol)
     codes = [f"{s} {a}" for s, a in enumerate(alphabet)]
     header = [f"inputs: x[i].bit[j] is bit j (least significant first) of the code of the symbol at position i;"
               f" codes {', '.join(codes)}; codes above {len(alphabet) - 1} also mean {alphabet[-1]}"]
     return AigerModel(aig, names, [(name, lit[node]) for name, node in outputs], list(comments) + header)
+
+
+_LOWER = {  # op -> (aig, gate, input literals, symbol decoder) -> literal
+    "input": lambda aig, gate, ins, symbol: symbol(*gate.value),
+    "const": lambda aig, gate, ins, symbol: TRUE if gate.value else FALSE,
+    "not": lambda aig, gate, ins, symbol: negate(ins[0]),
+    "and": lambda aig, gate, ins, symbol: aig.and_(ins),
+    "or": lambda aig, gate, ins, symbol: aig.or_(ins),
+    "xor": lambda aig, gate, ins, symbol: aig.xor(ins),
+    "threshold": lambda aig, gate, ins, symbol: aig.threshold(ins, gate.weights, gate.t),
+}
