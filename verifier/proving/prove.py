@@ -19,6 +19,7 @@ from ..errors import InternalError, UserError
 from ..semantics import batch, evaluate
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
+from .sweeping import SWEEP_MIN_NODES, sweep
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
@@ -32,6 +33,7 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    sweep: bool = True  # SAT sweeping of the miter before the final solve (sweeping.py)
 
 
 @dataclass
@@ -42,6 +44,9 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
+    conflicts: int = 0  # the final solve's conflicts
+    merged: int = 0  # miter nodes merged by SAT sweeping
+    sweep_s: float = 0.0  # time spent sweeping
 
 
 @dataclass
@@ -168,14 +173,33 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    swept = {}
+    if _should_sweep(options, miter):
+        result = sweep(miter, options.encoding, options.seed, deadline, options.solver)
+        swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
+        if result.counterexample is not None:
+            method = "sampling" if result.found_by == "simulation" else "sat"
+            return LengthResult(n, "counterexample", method, time.monotonic() - start, **swept), result.counterexample
+        miter = result.miter
+        if miter.circuit.const_value(miter.diff) == 0:
+            return LengthResult(n, "equivalent", "sat", time.monotonic() - start, **swept), None
     cnf = miter_cnf(miter, options.encoding)
     answer = solve(cnf.clauses, options.solver, deadline)
-    stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
+    stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     elapsed = time.monotonic() - start
     if answer.status == "sat":
         return LengthResult(n, "counterexample", "sat", elapsed, **stats), cnf.decode(answer.model, case.alphabet, n)
     status = "equivalent" if answer.status == "unsat" else "unknown"
     return LengthResult(n, status, "sat", elapsed, **stats), None
+
+
+def _should_sweep(options: ProveOptions, miter) -> bool:
+    """The one place that decides whether a length's miter is swept: not when
+    turned off (`--no-sweep`), not for small miters (below `SWEEP_MIN_NODES`
+    gates sweeping costs more than it saves, docs/sweeping.md). A length whose
+    verdict is certified by a DRUP proof must not be swept either (the proof is
+    about the exact miter CNF): `--certify` switches it off here."""
+    return options.sweep and len(miter.circuit.gates) >= SWEEP_MIN_NODES
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:

@@ -32,6 +32,7 @@ class SolveResult:
     model: Optional[list] = None  # literals of a satisfying assignment
     time_s: float = 0.0
     conflicts_slices: int = 0
+    conflicts: int = 0  # the solver's conflict count (pysat accum_stats)
 
 
 def check_solver(name: str) -> str:
@@ -51,11 +52,16 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
                 answer = engine.solve()
             else:
                 if time.monotonic() >= deadline:
-                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices)
+                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices,
+                                       conflicts=_conflicts(engine))
                 engine.conf_budget(CONFLICTS_PER_SLICE)
                 answer = engine.solve_limited()
                 slices += 1
             if answer is True:
-                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices)
+                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, _conflicts(engine))
             if answer is False:
-                return SolveResult("unsat", None, time.monotonic() - start, slices)
+                return SolveResult("unsat", None, time.monotonic() - start, slices, _conflicts(engine))
+
+
+def _conflicts(engine) -> int:
+    return (engine.accum_stats() or {}).get("conflicts", 0)
