@@ -11,6 +11,7 @@ import random
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from pysat.examples.genhard import PHP
 from pysat.solvers import Solver
 from random_models import random_transformer
 from tcverify.casefile.loader import parse_netlist
@@ -20,6 +21,7 @@ from tcverify.lowering.ir import GateCircuit
 from tcverify.proving import prove, sweeping
 from tcverify.proving.miter import Miter, build_miter, constrained_cnf, miter_cnf
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify.proving.solver import solve
 from tcverify.proving.sweeping import Classes, random_words, simulate, sweep
 from test_miter import mutate, random_netlist_spec
 
@@ -28,9 +30,9 @@ ALPHABET = ("a", "b", "c")
 
 @pytest.fixture
 def sweep_everything(monkeypatch):
-    """Sweep every miter, from few patterns (so that candidates are refuted
-    by the solver and the classes refined)."""
-    monkeypatch.setattr(prove, "SWEEP_MIN_NODES", 0)
+    """Sweep every miter (no easy attempt first), from few patterns (so that
+    candidates are refuted by the solver and the classes refined)."""
+    monkeypatch.setattr(prove, "EASY_CONFLICTS", 0)
     monkeypatch.setattr(sweeping, "PATTERNS", 64)
 
 
@@ -242,7 +244,7 @@ def test_redundant_adders_merge_to_a_trivial_miter():
     assert result.merged >= 12 * 11 // 2  # at least every half adder's sum
 
 
-def test_cli_reports_merged_nodes(tmp_path):
+def test_cli_reports_merged_nodes(tmp_path, sweep_everything):
     builder = tmp_path / "builders.py"
     builder.write_text(inspect.getsource(count_netlist) + "\n\ndef demorgan(n, alphabet):\n    return count_netlist(n, alphabet, 'demorgan')\n")
     case = tmp_path / "counts.yaml"
@@ -297,3 +299,20 @@ def test_every_string_pairs(sweep_everything):
         assert not swept.circuit.evaluate(np.eye(2, dtype=np.uint8)[words], [swept.diff]).any()
         assert list(itertools.chain(*swept.circuit.evaluate(np.eye(2, dtype=np.uint8)[words], swept.left))) == \
             list(itertools.chain(*miter.circuit.evaluate(np.eye(2, dtype=np.uint8)[words], miter.left)))
+
+
+def test_easy_miters_are_not_swept(monkeypatch):
+    """By default a miter is swept only when the solver could not decide it
+    within EASY_CONFLICTS conflicts."""
+    easy = prove_case(count_case(10), ProveOptions(sample=False)).per_length[0]
+    assert easy.status == "equivalent" and easy.merged == 0 and easy.sweep_s == 0 and easy.conflicts < prove.EASY_CONFLICTS
+    monkeypatch.setattr(prove, "EASY_CONFLICTS", 1)
+    hard = prove_case(count_case(10), ProveOptions(sample=False)).per_length[0]
+    assert hard.status == "equivalent" and hard.merged > 0 and hard.method == "sat"
+
+
+def test_solve_stops_at_max_conflicts():
+    pigeons = PHP(7).clauses  # 8 pigeons in 7 holes: many conflicts to refute
+    answer = solve(pigeons, max_conflicts=50)
+    assert answer.status == "unknown" and 50 <= answer.conflicts < 1000
+    assert solve(pigeons).status == "unsat"

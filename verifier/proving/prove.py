@@ -19,10 +19,11 @@ from ..errors import InternalError, UserError
 from ..semantics import batch, evaluate
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
-from .sweeping import SWEEP_MIN_NODES, sweep
+from .sweeping import sweep
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
+EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 
 
 @dataclass
@@ -173,18 +174,22 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    cnf = miter_cnf(miter, options.encoding)
+    sweeping = _should_sweep(options)
+    answer = solve(cnf.clauses, options.solver, deadline, max_conflicts=EASY_CONFLICTS if sweeping else None)
     swept = {}
-    if _should_sweep(options, miter):
+    if sweeping and answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
         result = sweep(miter, options.encoding, options.seed, deadline, options.solver)
         swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
         if result.counterexample is not None:
             method = "sampling" if result.found_by == "simulation" else "sat"
             return LengthResult(n, "counterexample", method, time.monotonic() - start, **swept), result.counterexample
-        miter = result.miter
-        if miter.circuit.const_value(miter.diff) == 0:
+        if result.miter.circuit.const_value(result.miter.diff) == 0:
             return LengthResult(n, "equivalent", "sat", time.monotonic() - start, **swept), None
-    cnf = miter_cnf(miter, options.encoding)
-    answer = solve(cnf.clauses, options.solver, deadline)
+        easy_conflicts = answer.conflicts
+        cnf = miter_cnf(result.miter, options.encoding)
+        answer = solve(cnf.clauses, options.solver, deadline)
+        answer.conflicts += easy_conflicts
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     elapsed = time.monotonic() - start
     if answer.status == "sat":
@@ -193,13 +198,14 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     return LengthResult(n, status, "sat", elapsed, **stats), None
 
 
-def _should_sweep(options: ProveOptions, miter) -> bool:
-    """The one place that decides whether a length's miter is swept: not when
-    turned off (`--no-sweep`), not for small miters (below `SWEEP_MIN_NODES`
-    gates sweeping costs more than it saves, docs/sweeping.md). A length whose
-    verdict is certified by a DRUP proof must not be swept either (the proof is
-    about the exact miter CNF): `--certify` switches it off here."""
-    return options.sweep and len(miter.circuit.gates) >= SWEEP_MIN_NODES
+def _should_sweep(options: ProveOptions) -> bool:
+    """The one place that decides whether a length's miter may be swept (only
+    after the solver failed to decide it within `EASY_CONFLICTS`, so easy
+    miters pay nothing; docs/sweeping.md): not when turned off (`--no-sweep`).
+    A length whose verdict is certified by a DRUP proof must not be swept
+    either (the proof is about the exact miter CNF): `--certify` switches it
+    off here."""
+    return options.sweep
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:

@@ -41,20 +41,23 @@ def check_solver(name: str) -> str:
     return name
 
 
-def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None) -> SolveResult:
+def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None,
+          max_conflicts: Optional[int] = None) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
-    "unknown" once it has passed (checked between slices of conflicts)."""
+    "unknown" once it has passed (checked between slices of conflicts), and
+    likewise after `max_conflicts` conflicts."""
     start = time.monotonic()
     with Solver(name=check_solver(solver), bootstrap_with=clauses) as engine:
         slices = 0
         while True:
-            if deadline is None:
+            if deadline is None and max_conflicts is None:
                 answer = engine.solve()
             else:
-                if time.monotonic() >= deadline:
-                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices,
-                                       conflicts=_conflicts(engine))
-                engine.conf_budget(CONFLICTS_PER_SLICE)
+                spent = _conflicts(engine)
+                if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
+                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
+                budget = CONFLICTS_PER_SLICE if max_conflicts is None else min(CONFLICTS_PER_SLICE, max_conflicts - spent)
+                engine.conf_budget(budget)
                 answer = engine.solve_limited()
                 slices += 1
             if answer is True:

@@ -36,7 +36,6 @@ from ..encodings.cnf import EncodingOptions
 from ..lowering.ir import GateCircuit
 from .miter import Miter, constrained_cnf
 
-SWEEP_MIN_NODES = 0  # miters with fewer gates are not swept (measured: docs/sweeping.md)
 PATTERNS = 1024  # simulated strings (a multiple of 64)
 CONFLICTS_PER_QUERY = 100  # per SAT call on one candidate pair
 TOTAL_CONFLICTS = 100_000  # per sweep; past it the remaining candidates are skipped
