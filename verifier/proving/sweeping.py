@@ -34,6 +34,7 @@ from pysat.solvers import Solver
 
 from ..encodings.cnf import EncodingOptions
 from ..lowering.ir import GateCircuit
+from ..semantics.number_format import INT64_SAFE
 from .miter import Miter, constrained_cnf
 
 PATTERNS = 1024  # simulated strings (a multiple of 64)
@@ -75,28 +76,32 @@ def simulate(circuit: GateCircuit, nodes, words: np.ndarray) -> np.ndarray:
     symbol_index = {a: s for s, a in enumerate(circuit.alphabet)}
     for node in nodes:
         gate = circuit.gates[node]
-        op = gate.op
-        if op == "const":
-            values[node] = ~np.uint64(0) if gate.value else np.uint64(0)
-        elif op == "input":
-            i, a = gate.value
-            values[node] = _pack(words[:, i] == symbol_index[a])
-        elif op == "not":
-            values[node] = ~values[gate.inputs[0]]
-        elif op == "and":
-            values[node] = np.bitwise_and.reduce(values[list(gate.inputs)], axis=0)
-        elif op == "or":
-            values[node] = np.bitwise_or.reduce(values[list(gate.inputs)], axis=0)
-        elif op == "xor":
-            values[node] = np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0)
-        elif op == "threshold":
-            big = sum(abs(w) for w in gate.weights) >= 2**62
-            weights = np.array(gate.weights, dtype=object if big else np.int64)
-            bits = _unpack(values[list(gate.inputs)]).astype(weights.dtype)
-            values[node] = _pack(weights @ bits >= gate.t)
-        else:  # pragma: no cover - GateCircuit builds no other op
-            raise AssertionError(op)
+        values[node] = _SIMULATE[gate.op](gate, values, words, symbol_index)
     return values
+
+
+def _simulate_input(gate, values, words, symbol_index):
+    i, a = gate.value
+    return _pack(words[:, i] == symbol_index[a])
+
+
+def _simulate_threshold(gate, values, words, symbol_index):
+    big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
+    weights = np.array(gate.weights, dtype=object if big else np.int64)
+    bits = _unpack(values[list(gate.inputs)]).astype(weights.dtype)
+    return _pack(weights @ bits >= gate.t)
+
+
+# IR op -> (gate, packed values [nodes, words], strings, symbol_index) -> the gate's packed values
+_SIMULATE = {
+    "input": _simulate_input,
+    "const": lambda gate, values, *_: ~np.uint64(0) if gate.value else np.uint64(0),
+    "not": lambda gate, values, *_: ~values[gate.inputs[0]],
+    "and": lambda gate, values, *_: np.bitwise_and.reduce(values[list(gate.inputs)], axis=0),
+    "or": lambda gate, values, *_: np.bitwise_or.reduce(values[list(gate.inputs)], axis=0),
+    "xor": lambda gate, values, *_: np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0),
+    "threshold": _simulate_threshold,
+}
 
 
 def _pack(bits: np.ndarray) -> np.ndarray:
@@ -129,39 +134,46 @@ def sweep(miter: Miter, encoding: EncodingOptions = EncodingOptions(), seed: int
     cnf = constrained_cnf(circuit, roots, encoding)
     cone_lits = np.array([cnf.lits[node] for node in cone], dtype=np.int64)
     replaced = {}  # node -> (representative, complemented)
-    conflicts = 0
     with Solver(name=solver, bootstrap_with=cnf.clauses) as engine:
+
+        def exhausted() -> bool:
+            return (engine.accum_stats()["conflicts"] >= TOTAL_CONFLICTS
+                    or (deadline is not None and time.monotonic() >= deadline))
+
         for k, node in enumerate(cone):
-            while classes.rep[k] != k:
-                if conflicts >= TOTAL_CONFLICTS or (deadline is not None and time.monotonic() >= deadline):
-                    break
+            while classes.rep[k] != k and not exhausted():
                 r, complemented = int(classes.rep[k]), bool(classes.phase[k])
                 b_lit, r_lit = int(cone_lits[k]), int(cone_lits[r])
                 target = -r_lit if complemented else r_lit
-                answer = None
-                for assumptions in ([b_lit, -target], [-b_lit, target]):
-                    engine.conf_budget(CONFLICTS_PER_QUERY)
-                    answer = engine.solve_limited(assumptions=assumptions)
-                    if answer is not False:
-                        break
-                conflicts = engine.accum_stats()["conflicts"]
-                if answer is False:
+                answer = _separate(engine, b_lit, target)
+                if answer is True:
                     engine.add_clause([-b_lit, target])
                     engine.add_clause([b_lit, -target])
                     replaced[node] = (cone[r], complemented)
+                if answer is True or answer is None:
                     break
-                if answer is None:
-                    break
-                model = np.array(engine.get_model(), dtype=np.int64)
-                node_values = (model[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
+                node_values = (answer[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
                 if node_values[position[miter.diff]]:
-                    return SweepResult(miter, 0, time.monotonic() - start,
-                                       cnf.decode(list(model), alphabet, n), "sat", conflicts)
+                    return SweepResult(miter, 0, time.monotonic() - start, cnf.decode(answer.tolist(), alphabet, n),
+                                       "sat", engine.accum_stats()["conflicts"])
                 classes.refine(node_values)
-            if conflicts >= TOTAL_CONFLICTS or (deadline is not None and time.monotonic() >= deadline):
-                break
+        conflicts = engine.accum_stats()["conflicts"]
     swept = rebuild(miter, cone, replaced)
     return SweepResult(swept, len(replaced), time.monotonic() - start, conflicts=conflicts)
+
+
+def _separate(engine, a: int, b: int):
+    """True if `a == b` is proved (`a and not b`, `not a and b` both UNSAT within
+    `CONFLICTS_PER_QUERY` each), None if a query ran out of conflicts, else a
+    model (array of literals) on which they differ."""
+    for assumptions in ([a, -b], [-a, b]):
+        engine.conf_budget(CONFLICTS_PER_QUERY)
+        answer = engine.solve_limited(assumptions=assumptions)
+        if answer is None:
+            return None
+        if answer is True:
+            return np.array(engine.get_model(), dtype=np.int64)
+    return True
 
 
 class Classes:
@@ -200,21 +212,17 @@ def rebuild(miter: Miter, cone, replaced: dict) -> Miter:
             image[node] = new.not_(image[rep]) if complemented else image[rep]
             continue
         gate = circuit.gates[node]
-        ins = [image[a] for a in gate.inputs]
-        if gate.op == "input":
-            image[node] = new.input(*gate.value)
-        elif gate.op == "const":
-            image[node] = new.const(gate.value)
-        elif gate.op == "not":
-            image[node] = new.not_(ins[0])
-        elif gate.op == "and":
-            image[node] = new.and_(*ins)
-        elif gate.op == "or":
-            image[node] = new.or_(*ins)
-        elif gate.op == "xor":
-            image[node] = new.xor(*ins)
-        elif gate.op == "threshold":
-            image[node] = new.threshold(ins, gate.weights, gate.t)
-        else:  # pragma: no cover - GateCircuit builds no other op
-            raise AssertionError(gate.op)
+        image[node] = _REBUILD[gate.op](new, gate, [image[a] for a in gate.inputs])
     return Miter(new, [image[a] for a in miter.left], [image[b] for b in miter.right], image[miter.diff])
+
+
+# IR op -> (new circuit, gate, its inputs' new nodes) -> the gate's new node
+_REBUILD = {
+    "input": lambda new, gate, ins: new.input(*gate.value),
+    "const": lambda new, gate, ins: new.const(gate.value),
+    "not": lambda new, gate, ins: new.not_(ins[0]),
+    "and": lambda new, gate, ins: new.and_(*ins),
+    "or": lambda new, gate, ins: new.or_(*ins),
+    "xor": lambda new, gate, ins: new.xor(*ins),
+    "threshold": lambda new, gate, ins: new.threshold(ins, gate.weights, gate.t),
+}
