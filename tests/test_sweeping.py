@@ -23,7 +23,7 @@ from tcverify.proving.miter import Miter, build_miter, constrained_cnf, miter_cn
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
 from tcverify.proving.solver import solve
 from tcverify.proving.sweeping import Classes, random_words, simulate, sweep
-from test_miter import mutate, random_netlist_spec
+from test_miter import netlist_model, netlists_vs_mutant, random_netlist_spec
 
 ALPHABET = ("a", "b", "c")
 
@@ -136,10 +136,6 @@ def test_classes_refine_by_values():
     assert list(classes.rep) == [0, 0, 2, 3] and list(classes.phase) == [False, True, False, False]
 
 
-def netlist_model(builder) -> Circuit:
-    return Circuit("python", "<test>", lambda n: parse_netlist(builder(n), "<test>", ALPHABET, n, "last"))
-
-
 def prove_both(case: Case):
     plain = prove_case(case, ProveOptions(sample=False, sweep=False))
     swept = prove_case(case, ProveOptions(sample=False))
@@ -150,16 +146,7 @@ def prove_both(case: Case):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_random_netlist_miters_same_verdict(seed, sweep_everything):
-    specs = {}
-
-    def original(n):
-        if n not in specs:
-            specs[n] = random_netlist_spec(random.Random(seed * 100 + n), n, 14)
-        return specs[n]
-
-    left = netlist_model(original)
-    right = netlist_model(lambda n: mutate(random.Random(seed * 7 + n), original(n)))
-    prove_both(Case("<test>", "netlists", ALPHABET, (1, 2, 3, 4, 5), "last", left, right))
+    prove_both(netlists_vs_mutant(seed, 14))
 
 
 @pytest.mark.parametrize("seed", range(6))

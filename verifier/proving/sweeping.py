@@ -38,7 +38,7 @@ from ..semantics.number_format import INT64_SAFE
 from .miter import Miter, constrained_cnf
 
 PATTERNS = 1024  # simulated strings (a multiple of 64)
-CONFLICTS_PER_QUERY = 100  # per SAT call on one candidate pair
+CONFLICTS_PER_QUERY = 1000  # per SAT call on one candidate pair (100 left compiled-vs-source n=32 unproved)
 TOTAL_CONFLICTS = 100_000  # per sweep; past it the remaining candidates are skipped
 
 
