@@ -303,3 +303,10 @@ def test_solve_stops_at_max_conflicts():
     answer = solve(pigeons, max_conflicts=50)
     assert answer.status == "unknown" and 50 <= answer.conflicts < 1000
     assert solve(pigeons).status == "unsat"
+
+
+def test_certified_lengths_are_not_swept(sweep_everything):
+    """Under --certify the DRUP proof is about the exact miter CNF: no sweeping."""
+    result = prove_case(count_case(10), ProveOptions(sample=False, certify=True)).per_length[0]
+    assert result.status == "equivalent" and result.certified and result.merged == 0
+    assert prove_case(count_case(10), ProveOptions(sample=False)).per_length[0].merged > 0

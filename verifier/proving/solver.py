@@ -32,6 +32,7 @@ class SolveResult:
     model: Optional[list] = None  # literals of a satisfying assignment
     time_s: float = 0.0
     conflicts_slices: int = 0
+    proof: Optional[list] = None  # with `proof=True` and "unsat": the DRUP lines (certify.py)
     conflicts: int = 0  # the solver's conflict count (pysat accum_stats)
 
 
@@ -41,13 +42,14 @@ def check_solver(name: str) -> str:
     return name
 
 
-def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None,
+def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None, proof: bool = False,
           max_conflicts: Optional[int] = None) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
     "unknown" once it has passed (checked between slices of conflicts), and
-    likewise after `max_conflicts` conflicts."""
+    likewise after `max_conflicts` conflicts. With `proof`, an "unsat" answer
+    carries the solver's clausal proof of all slices."""
     start = time.monotonic()
-    with Solver(name=check_solver(solver), bootstrap_with=clauses) as engine:
+    with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
         slices = 0
         while True:
             if deadline is None and max_conflicts is None:
@@ -61,9 +63,10 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
                 answer = engine.solve_limited()
                 slices += 1
             if answer is True:
-                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, _conflicts(engine))
+                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, conflicts=_conflicts(engine))
             if answer is False:
-                return SolveResult("unsat", None, time.monotonic() - start, slices, _conflicts(engine))
+                return SolveResult("unsat", None, time.monotonic() - start, slices, engine.get_proof() if proof else None,
+                                   _conflicts(engine))
 
 
 def _conflicts(engine) -> int:
