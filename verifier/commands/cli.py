@@ -89,6 +89,7 @@ def solver_options(function):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
 @click.option("--timeout", type=float, default=None, help="Seconds per case; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
+@click.option("--no-sweep", is_flag=True, help="Skip SAT sweeping (merging proved-equal nodes) before the final solve.")
 @click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
 @click.option("--certify", is_flag=True, help="Check every SAT proof of unsatisfiability inside tcverify (RUP check); see docs/proofs.md.")
@@ -98,7 +99,7 @@ def solver_options(function):
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, method, certify, proof_dir, jobs, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, no_sweep, method, certify, proof_dir, jobs, junit, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -111,7 +112,7 @@ def prove(cases, as_json, timeout, no_sample, method, certify, proof_dir, jobs, 
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
-                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings),
+                           sample=not no_sample, sweep=not no_sweep, overrides=tuple(parse_override(s) for s in settings),
                            method=method, certify=certify, proof_dir=proof_dir)
     results = run_cases(paths, options, jobs=jobs, as_json=as_json)
     if junit:
@@ -200,6 +201,21 @@ def cnf(case, length, output, solver, cardinality, pb):
 
     stats = write_miter(case, length, output, EncodingOptions(cardinality, pb))
     click.echo(f"wrote {output}: {stats['variables']} variables, {stats['clauses']} clauses")
+
+
+@main.command(name="aiger")
+@click.argument("case")
+@click.option("--length", "length", type=int, required=True, help="The input length n.")
+@click.option("-o", "--output", required=True, help="Binary AIGER file to write.")
+@click.option("--side", type=click.Choice(["left", "right"]), default=None, help="Write one model instead of the miter.")
+def aiger_command(case, length, output, side):
+    """Write the miter of CASE at one length (output diff: 1 iff the models
+    differ) as binary AIGER, for ABC's cec/&cec and the AIGER tools. Each
+    position's symbol is a binary code of ceil(log2 |alphabet|) inputs."""
+    from .aiger import write_aiger
+
+    stats = write_aiger(case, length, output, side)
+    click.echo(f"wrote {output}: {stats['inputs']} inputs, {stats['ands']} and gates, {stats['outputs']} outputs")
 
 
 @main.command()
