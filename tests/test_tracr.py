@@ -21,7 +21,7 @@ from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
 from tcverify.lowering.ir import GateCircuit
 from tcverify.lowering.lower_transformer import lower_transformer
-from tcverify.semantics import evaluate
+from tcverify.semantics import evaluate, sequence
 from tcverify.semantics.batch import run_batch
 from tcverify.semantics.number_format import NumberFormat
 
@@ -223,6 +223,8 @@ def test_bad_case_keys_are_one_line_errors():
     fails(["readout.threshold", "classes or {accept"], readout={"threshold": 1})
     fails(["readout", "{threshold: t}"], name="frac_prevs_x_len8", readout="classes")
     fails(["left.transformer.colour", "unknown key"], colour=1)
+    with pytest.raises(UserError, match=r"left.transformer.tracr .*max_seq_len.*9 rows, but length 9 needs 10"):
+        sequence.positional_rows(load("length_len8"), 9)
 
 
 def test_cli_runs_an_imported_model(tmp_path):
