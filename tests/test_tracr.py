@@ -243,3 +243,13 @@ right:
     result = subprocess.run([tool, "prove", str(case)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "equivalent" in result.stdout
+
+
+def test_compile_refuses_a_netlist_of_class_bits(tmp_path):
+    """A netlist holds one output per position: `compile -o` of a `classes` readout is a user error."""
+    from click.testing import CliRunner
+    from tcverify.commands.cli import main
+
+    case = os.path.join(CASES, "tracr", "length-f3-vs-f24.yaml")
+    run = CliRunner().invoke(main, ["compile", case, "--length", "2", "-o", str(tmp_path / "n.json")])
+    assert run.exit_code == 2 and "left.transformer.readout" in run.output and "one bit per class" in run.output
