@@ -88,11 +88,12 @@ def solver_options(function):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
 @click.option("--timeout", type=float, default=None, help="Seconds per case; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Skip the batch-evaluator pass before SAT.")
+@click.option("--no-rewrite", is_flag=True, help="Build every transformer sum as a word (no linear-form rewriting).")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Cases decided in parallel processes.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, no_rewrite, jobs, junit, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -100,7 +101,8 @@ def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, car
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
-                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings))
+                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings),
+                           rewrite=not no_rewrite)
     results = run_cases(paths, options, jobs=jobs, as_json=as_json)
     if junit:
         from .report import write_junit

@@ -9,6 +9,11 @@ Every scalar (a grid index) is carried as one of two kinds of value:
   only a few symbols (bos, the first positions under a causal mask) stay tables
   through every block, and constants are tables of no position.
 - a `Word` of `encodings/fixedpoint.py`, sized by the proven range of its value.
+- a `Linear` (with `rewrite`, issue 10 item 1): g(L) for an exact sum L of weighted
+  word bits and a chain g of monotone steps (roundings R after constant scalings
+  and divisions by constants, relu, step), not yet built. A comparison of it with a
+  constant is one threshold gate [L >= L*], L* found by exact bisection; it is
+  built as a word (adder tree, then the steps) only where a word is needed.
 
 An operation on tables whose joint dependencies have at most `table_limit`
 symbol combinations is computed concretely; otherwise the tables become words
@@ -19,16 +24,18 @@ being one-hot (exactly one symbol per position), which every miter asserts.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from ..casefile.models import Attention, Transformer
 from ..encodings.fixedpoint import Arithmetic, Word, width_of
 from ..semantics import sequence
 from ..semantics.evaluate import activation_k, softmax_x
+from ..semantics.number_format import round_div
 from .ir import GateCircuit
 
 
@@ -46,7 +53,40 @@ class Table:
         return self.values[()] if not self.deps else None
 
 
-Value = Union[Table, Word]
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One monotone map of the integers (nondecreasing or nonincreasing on the range it
+    is applied to); `build` is the same map on a built word, `affine` = (c, b, shift)
+    when the map is R((c * x + b) / 2^shift)."""
+
+    fn: Callable[[int], int]
+    build: Callable[[Word], Word]
+    affine: Optional[tuple] = None
+
+
+@dataclass(frozen=True, eq=False)
+class Linear:
+    """g(L) with L = const + sum coef * word exactly (L in [base_lo, base_hi]) and g the
+    composition of `steps`; the value lies in [lo, hi] and g is nondecreasing iff
+    `increasing`. See the module docstring."""
+
+    terms: tuple  # ((coef, Word), ...): L over one-bit selector words where it can be
+    const: int
+    adder: tuple  # (terms, const): L over fewer, wider words, for the adder tree
+    base_lo: int
+    base_hi: int
+    steps: tuple
+    lo: int
+    hi: int
+    increasing: bool
+
+    def apply(self, x: int) -> int:
+        for step in self.steps:
+            x = step.fn(x)
+        return x
+
+
+Value = Union[Table, Word, Linear]
 LEVEL_LIMIT = 64  # distinct values up to which a maximum over tables is built as a one-hot
 
 
@@ -62,6 +102,27 @@ def _naf_digits(k: int) -> int:
     return count
 
 
+def _least(pred, lo: int, hi: int) -> int:
+    """The least x in [lo, hi] with pred(x), for pred monotone (False then True); hi if none."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _key(v) -> tuple:
+    """A hashable key equal for equal values (a table's deps and values, a word's bits; a
+    Linear by identity, holding it so that its id is not reused)."""
+    if isinstance(v, Table):
+        return ("table", v.deps, tuple(sorted(v.values.items())))
+    if isinstance(v, Word):
+        return ("word", v.bits, v.lo, v.hi)
+    return ("linear", v)
+
+
 def _pow2_exponent(d: int) -> int:
     assert d > 0 and d & (d - 1) == 0, f"parameters are not on a binary grid (denominator {d})"
     return d.bit_length() - 1
@@ -70,7 +131,7 @@ def _pow2_exponent(d: int) -> int:
 class _Lowerer:
     """Values over one GateCircuit; see the module docstring."""
 
-    def __init__(self, model: Transformer, circuit: GateCircuit, style: str, table_limit: int):
+    def __init__(self, model: Transformer, circuit: GateCircuit, style: str, table_limit: int, rewrite: bool):
         self.model = model
         self.fmt = model.number_format
         self.circuit = circuit
@@ -79,6 +140,8 @@ class _Lowerer:
         self.alphabet = circuit.alphabet
         self.table_limit = table_limit
         self.levels = {}  # word -> {value: node}: one-hot of a maximum over tables (see `maximum`)
+        self.rewrite = rewrite
+        self.built = {}  # Linear -> its word (see `word`)
 
     # -- tables ------------------------------------------------------------
 
@@ -133,6 +196,8 @@ class _Lowerer:
         common value as the default, exact because the inputs are one-hot)."""
         if isinstance(v, Word):
             return v
+        if isinstance(v, Linear):
+            return self._build(v)
         default = self._common(v)
         return self.arith.select([(self._selector(v.deps, c), k) for c, k in v.values.items() if k != default], default)
 
@@ -141,6 +206,8 @@ class _Lowerer:
         if isinstance(v, Word):
             assert 0 <= v.lo and v.hi <= 1
             return v.bits[0]
+        if isinstance(v, Linear):
+            return self._at_least_linear(v, 1)
         ones = [self._selector(v.deps, c) for c, k in v.values.items() if k]
         return self.circuit.or_(*ones)
 
@@ -150,9 +217,108 @@ class _Lowerer:
 
     @staticmethod
     def bounds(v: Value):
-        if isinstance(v, Word):
+        if isinstance(v, (Word, Linear)):
             return v.lo, v.hi
         return min(v.values.values()), max(v.values.values())
+
+    # -- linear forms (rewrite) ------------------------------------------------
+
+    def _pure(self, terms, const: int) -> Optional[Value]:
+        """The exact sum of value terms (coef, v) + const as a Linear without steps: over
+        selector bits per table (for threshold gates) and over tables summed in groups (for
+        the adder tree); None if a term is a product of words."""
+        words, words_const = self._terms(terms, const)
+        if any(len(t) != 2 for t in words):
+            return None
+        bits, bits_const = self._terms(terms, const, grouped=False)
+        lo = bits_const + sum(min(c * w.lo, c * w.hi) for c, w in bits)
+        hi = bits_const + sum(max(c * w.lo, c * w.hi) for c, w in bits)
+        if lo == hi:
+            return self.const(lo)
+        return Linear(tuple(bits), bits_const, (tuple(words), words_const), lo, hi, (), lo, hi, True)
+
+    def _then(self, v: Linear, step: Step) -> Value:
+        """step(v) for a step proven monotone on [v.lo, v.hi]."""
+        a, b = step.fn(v.lo), step.fn(v.hi)
+        if a == b:
+            return self.const(a)
+        return dataclasses.replace(v, steps=v.steps + (step,), lo=min(a, b), hi=max(a, b),
+                                   increasing=v.increasing == (a < b))
+
+    def _in_format(self, lo: int, hi: int) -> bool:
+        """Whether S is monotone on [lo, hi]: saturation always is, wrap only without overflow."""
+        return self.fmt.overflow == "saturate" or (self.fmt.kmin <= lo and hi <= self.fmt.kmax)
+
+    def _round_step(self, v: Linear, c: int, b: int, den: int) -> Optional[Value]:
+        """R((c * v + b) / den) as a further step, or None where wrap could overflow."""
+        fmt = self.fmt
+        ends = [round_div(c * x + b, den, fmt.rounding) for x in (v.lo, v.hi)]
+        if not self._in_format(min(ends), max(ends)):
+            return None
+        if den & (den - 1) == 0:
+            shift = den.bit_length() - 1
+            step = Step(lambda x: fmt.round_k(c * x + b, den),
+                        lambda w: self.arith.round_linear([(c, w)], b, shift, fmt), (c, b, shift))
+        else:
+            assert c == 1 and b == 0
+            step = Step(lambda x: fmt.round_k(x, den), lambda w: self._divide_constant(w, den))
+        return self._then(v, step)
+
+    def _build(self, v: Linear) -> Word:
+        """The word of g(L): the adder tree of L (with a first rounding step folded into it),
+        then the remaining steps; built once per Linear."""
+        if v not in self.built:
+            steps = v.steps
+            if steps and steps[0].affine is not None:
+                c, b, shift = steps[0].affine
+                terms, const = v.adder
+                word = self.arith.round_linear([(c * k, w) for k, w in terms], c * const + b, shift, self.fmt)
+                steps = steps[1:]
+            else:
+                word = self.arith.linear(*v.adder)
+            for step in steps:
+                word = self.word(step.build(word))
+            self.built[v] = word
+        return self.built[v]
+
+    def _at_least_linear(self, v: Linear, c: int) -> int:
+        """Node [g(L) >= c]: g is monotone, so this is [L >= L*] (nondecreasing g) or
+        NOT [L >= L*] (nonincreasing g): one threshold gate over the words' bits."""
+        if v.lo >= c:
+            return self.circuit.true
+        if v.hi < c:
+            return self.circuit.false
+        if v.increasing:
+            bound = _least(lambda x: v.apply(x) >= c, v.base_lo, v.base_hi + 1)
+        else:
+            bound = _least(lambda x: v.apply(x) < c, v.base_lo, v.base_hi + 1)
+        nodes, weights = [], []
+        for coef, w in v.terms:
+            for j, bit in enumerate(w.bits):
+                nodes.append(bit)
+                weights.append(-(coef << j) if j == len(w.bits) - 1 else coef << j)
+        ge = self.circuit.threshold(nodes, weights, bound - v.const)
+        return ge if v.increasing else self.circuit.not_(ge)
+
+    def _one_linear(self, terms, const: int):
+        """(coef, Linear, const) when `terms` are one Linear term plus constants, or pure
+        Linears, words and tables around at least one pure Linear (summed into one);
+        else None."""
+        if not self.rewrite or any(len(t) != 2 for t in terms):
+            return None
+        rest = []
+        for coef, v in terms:
+            if isinstance(v, Table) and v.constant is not None:
+                const += coef * v.constant
+            elif coef:
+                rest.append((coef, v))
+        stepped = [t for t in rest if isinstance(t[1], Linear) and t[1].steps]
+        if len(rest) == 1 and stepped:
+            return rest[0][0], rest[0][1], const
+        if stepped or not any(isinstance(v, Linear) for _, v in rest):
+            return None
+        v = self._pure(rest, const)
+        return (1, v, 0) if isinstance(v, Linear) else None
 
     # -- sums ----------------------------------------------------------------
 
@@ -169,7 +335,7 @@ class _Lowerer:
             return terms, coef * default
         return [(coef, self.word(table))], 0
 
-    def _terms(self, terms, const: int):
+    def _terms(self, terms, const: int, grouped: bool = True):
         """Integer terms (coef, v) / (coef, a, b) over values as Arithmetic terms and a constant:
         products with a constant factor become linear, jointly small products tabulate, tables
         that are jointly small are summed concretely first."""
@@ -192,10 +358,15 @@ class _Lowerer:
                 words.append((coef, self.word(factors[0]), self.word(factors[1])))
         groups = []  # [(deps, [(coef, table)])]: tables summed concretely
         for coef, v in linear:
-            if isinstance(v, Word):
-                words.append((coef, v))
+            if isinstance(v, Linear) and not v.steps:
+                inner, inner_const = v.adder if grouped else (v.terms, v.const)
+                words += [(coef * k, w) for k, w in inner]
+                const += coef * inner_const
                 continue
-            for i, (deps, members) in enumerate(groups):
+            if isinstance(v, (Word, Linear)):
+                words.append((coef, self.word(v)))
+                continue
+            for i, (deps, members) in enumerate(groups if grouped else []):
                 joint = self._union([deps, v.deps])
                 if joint is not None:
                     groups[i] = (joint, members + [(coef, v)])
@@ -233,6 +404,10 @@ class _Lowerer:
         done = self._concrete(terms, const, lambda s: s)
         if done is not None:
             return done
+        if self.rewrite:
+            v = self._pure(terms, const)
+            if v is not None:
+                return v
         words, const = self._terms(terms, const)
         return self.arith.linear(words, const)
 
@@ -242,6 +417,12 @@ class _Lowerer:
         done = self._concrete(terms, const, lambda s: fmt.round_k(s, 1 << shift))
         if done is not None:
             return done
+        one = self._one_linear(terms, const)
+        if one is not None:
+            coef, v, const = one
+            rounded = self._round_step(v, coef, const, 1 << shift)
+            if rounded is not None:
+                return rounded
         words, const = self._terms(terms, const)
         return self.arith.round_linear(words, const, shift, fmt)
 
@@ -260,6 +441,13 @@ class _Lowerer:
         done = self._concrete(terms, const, lambda s: int(s >= 1))
         if done is not None:
             return self.node(done)
+        one = self._one_linear(terms, const)
+        if one is not None:
+            coef, v, const = one
+            scaled = self._then(v, Step(lambda x: coef * x + const, lambda w: self.arith.linear([(coef, w)], const)))
+            if isinstance(scaled, Table):
+                return self.circuit.const(scaled.constant >= 1)
+            return self._at_least_linear(scaled, 1)
         words, const = self._terms(terms, const)
         return self.arith.at_least(words, const - 1)
 
@@ -310,13 +498,21 @@ class _Lowerer:
         """R(num / den) (grid units), with den >= den_lo >= 1 and the result in [lo, hi]."""
         fmt = self.fmt
         if isinstance(den, Table) and den.constant is not None:
-            d = den.constant
-            return self.lookup(num, lambda k: fmt.round_k(k, d))
+            if isinstance(num, Linear):
+                rounded = self._round_step(num, 1, 0, den.constant)
+                if rounded is not None:
+                    return rounded
+            return self._divide_constant(num, den.constant)
 
         def build(n, d):
             return self.arith.div_round(n, Word(d.bits, max(d.lo, den_lo), d.hi), fmt, lo, hi)
 
         return self._apply([num, den], lambda n, d: fmt.round_k(n, d), build)
+
+    def _divide_constant(self, num: Value, d: int) -> Value:
+        """R(num / d) for a constant d >= 1."""
+        fmt = self.fmt
+        return self.lookup(num, lambda k: fmt.round_k(k, d))
 
     def choose(self, selectors, values) -> Value:
         """The value whose 0/1 selector is 1 (exactly one is)."""
@@ -328,6 +524,9 @@ class _Lowerer:
         return self.arith.choose([(self.node(s), self.word(v)) for s, v in zip(selectors, values)])
 
     def activation(self, name: str, v: Value) -> Value:
+        if isinstance(v, Linear) and (name == "step" or (name in ("relu", "identity") and self._in_format(v.lo, v.hi))):
+            fmt = self.fmt  # monotone: step has one breakpoint; relu and identity are S(max(k, 0)), S(k)
+            return self._then(v, Step(lambda k: activation_k(name, k, fmt), lambda w: self.activation(name, w)))
         if isinstance(v, Word) and name == "identity":  # R(k) = k: the pre-activation is in range
             return v
         if isinstance(v, Word) and name == "relu":
@@ -362,49 +561,102 @@ class _Lowerer:
         return [self.affine(list(zip(row, x)), b) for row, b in zip(matrix, bias)]
 
     def head(self, head, h) -> list:
-        """a_p for every position p (a list of d_v values each)."""
-        F = self.fmt.frac_bits
+        """a_p for every position p (a list of d_v values each). Under mask none every position
+        sees the same keys, so positions with the same query vector share one result; a query
+        that is a small table of symbols is split into its constant vectors when fewer distinct
+        vectors occur than there are positions (issue 9 item 5)."""
         N = len(h)
         Q = [self.matvec(head.wq, head.bq, x) for x in h]
         K = [self.matvec(head.wk, head.bk, x) for x in h]
         V = [self.matvec(head.wv, head.bv, x) for x in h]
-        dv = len(head.wv)
-        out = []
-        for p in range(N):
-            seen = list(range(p + 1)) if head.mask == "causal" else list(range(N))
-            s = {q: self.round_linear([(1, a, b) for a, b in zip(Q[p], K[q])], 0, F) for q in seen}
-            m = self.maximum([s[q] for q in seen])
-            vranges = [[self.bounds(V[q][j]) for q in seen] for j in range(dv)]
-            lo = [min(r[0] for r in vr) for vr in vranges]
-            hi = [max(r[1] for r in vr) for vr in vranges]
-            if head.type == "softmax":
-                Fe = head.exp_frac_bits
-                def x(d):
-                    return softmax_x(min(d, 0), F, Fe)
+        if head.mask == "causal":
+            return [self._attend(head, Q[p], K[:p + 1], V[:p + 1]) for p in range(N)]
+        shared = {}
 
-                e = {q: self.with_level(s[q], m, lambda k, v: x(k - v)) if isinstance(s[q], Table) and isinstance(m, Word) and m in self.levels
-                     else self.lookup(self.linear([(1, s[q]), (-1, m)]), x) for q in seen}
-                den = self.linear([(1, e[q]) for q in seen])
-                a = [self.divide(self.linear([(1, e[q], V[q][j]) for q in seen]), den, 1 << Fe, lo[j], hi[j]) for j in range(dv)]
-            elif head.type == "hard":
-                order = seen if head.tie == "leftmost" else seen[::-1]
-                earlier = self.const(0)
-                sel, previous = [], []
-                for q in order:
-                    best = self.equal(s[q], m)
-                    sel.append(self.and_not(best, earlier))
-                    previous.append(best)
-                    if self.style == "threshold":  # one flat OR: constant depth (compile)
-                        earlier = self.bit(self.circuit.or_(*(self.node(b) for b in previous)))
-                    else:  # a running OR: fewest gates (SAT)
-                        earlier = self.or_(earlier, best)
-                a = [self.choose(sel, [V[q][j] for q in order]) for j in range(dv)]
-            else:
-                best = {q: self.equal(s[q], m) for q in seen}
-                count = self.linear([(1, best[q]) for q in seen])
-                a = [self.divide(self.linear([(1, best[q], V[q][j]) for q in seen]), count, 1, lo[j], hi[j]) for j in range(dv)]
-            out.append(a)
-        return out
+        def attend(query):
+            key = tuple(_key(v) for v in query)
+            if key not in shared:
+                shared[key] = self._attend(head, query, K, V)
+            return shared[key]
+
+        splits = [self._split(query) for query in Q]
+        if all(split is not None for split in splits):
+            distinct = {tuple(_key(v) for v in vector) for split in splits for _, vector in split[1]}
+            if len(distinct) < N:
+                return [self._choose_split(deps, cases, attend) for deps, cases in splits]
+        return [attend(query) for query in Q]
+
+    def _split(self, query):
+        """(deps, [(combo, constant vector)]) for a query of jointly small tables, else None."""
+        deps = self._joint(query)
+        if deps is None or not deps:
+            return None
+        cases = [(combo, [self.const(v.values[tuple(combo[deps.index(d)] for d in v.deps)]) for v in query])
+                 for combo in itertools.product(self.alphabet, repeat=len(deps))]
+        return deps, cases
+
+    def _choose_split(self, deps, cases, attend) -> list:
+        """The head's output selected by the symbols at `deps` (one-hot: one combo holds)."""
+        results = [attend(vector) for _, vector in cases]
+        selectors = [self.bit(self._selector(deps, combo)) for combo, _ in cases]
+        return [self.choose(selectors, [r[j] for r in results]) for j in range(len(results[0]))]
+
+    def _attend(self, head, query, keys, values) -> list:
+        """The head's output for one query vector over the visible keys and values."""
+        F = self.fmt.frac_bits
+        s = [self.round_linear([(1, a, b) for a, b in zip(query, k)], 0, F) for k in keys]
+        if len({_key(v) for v in s}) == 1:  # every score ties: every position is a maximum
+            m, best = s[0], [self.const(1)] * len(s)
+        else:
+            m = self.maximum(s)
+            best = None
+        dv = len(head.wv)
+        ranges = [[self.bounds(v[j]) for v in values] for j in range(dv)]
+        lo = [min(r[0] for r in rs) for rs in ranges]
+        hi = [max(r[1] for r in rs) for rs in ranges]
+        if head.type == "softmax":
+            return self._softmax(head, s, m, best, values, lo, hi)
+        best = best or [self.equal(v, m) for v in s]
+        if head.type == "hard":
+            return self._hard(head, best, values)
+        return self._average(best, values, lo, hi)
+
+    def _softmax(self, head, s, m, best, values, lo, hi) -> list:
+        """R(sum X(s_q - m) V_q / sum X(s_q - m)) (spec 3.3)."""
+        F, Fe = self.fmt.frac_bits, head.exp_frac_bits
+
+        def x(d):
+            return softmax_x(min(d, 0), F, Fe)
+
+        if best is not None:
+            e = [self.const(x(0))] * len(s)
+        else:
+            e = [self.with_level(v, m, lambda k, t: x(k - t)) if isinstance(v, Table) and isinstance(m, Word) and m in self.levels
+                 else self.lookup(self.linear([(1, v), (-1, m)]), x) for v in s]
+        den = self.linear([(1, w) for w in e])
+        return [self.divide(self.linear([(1, w, v[j]) for w, v in zip(e, values)]), den, 1 << Fe, lo[j], hi[j])
+                for j in range(len(lo))]
+
+    def _hard(self, head, best, values) -> list:
+        """V of the leftmost (or rightmost) maximum."""
+        order = list(range(len(best))) if head.tie == "leftmost" else list(reversed(range(len(best))))
+        earlier = self.const(0)
+        sel, previous = [], []
+        for q in order:
+            sel.append(self.and_not(best[q], earlier))
+            previous.append(best[q])
+            if self.style == "threshold":  # one flat OR: constant depth (compile)
+                earlier = self.bit(self.circuit.or_(*(self.node(b) for b in previous)))
+            else:  # a running OR: fewest gates (SAT)
+                earlier = self.or_(earlier, best[q])
+        return [self.choose(sel, [values[q][j] for q in order]) for j in range(len(values[0]))]
+
+    def _average(self, best, values, lo, hi) -> list:
+        """R(sum over the maxima of V / their count); the count is a constant when every
+        score ties (issue 10 item 2)."""
+        count = self.linear([(1, b) for b in best])
+        return [self.divide(self.linear([(1, b, v[j]) for b, v in zip(best, values)]), count, 1, lo[j], hi[j])
+                for j in range(len(lo))]
 
     def attention(self, block: Attention, h) -> list:
         heads = [self.head(head, h) for head in block.heads]
@@ -434,15 +686,16 @@ class _Lowerer:
 
 
 def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, style: str = "adder",
-                      table_limit: Optional[int] = None) -> list:
+                      table_limit: Optional[int] = None, rewrite: bool = True) -> list:
     """IR nodes of the output bits (spec 3) at length `circuit.length`. Values of at most
     `table_limit` symbol combinations are computed concretely (default: max(16, |alphabet|^2),
-    enough for the first block's score tables; 1 keeps only constants concrete)."""
+    enough for the first block's score tables; 1 keeps only constants concrete). `rewrite`
+    keeps sums as `Linear` forms (see the module docstring)."""
     n = circuit.length
     lay = sequence.layout(model, n, outputs)
     if table_limit is None:
         table_limit = max(16, len(circuit.alphabet) ** 2)
-    low = _Lowerer(model, circuit, style, table_limit)
+    low = _Lowerer(model, circuit, style, table_limit, rewrite)
     h = low.embedding(n, lay)
     for block in model.blocks:
         out = low.attention(block, h) if isinstance(block, Attention) else low.mlp(block, h)

@@ -32,6 +32,7 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    rewrite: bool = True  # linear forms stay linear in the transformer lowering
 
 
 @dataclass
@@ -164,7 +165,7 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
         word = sample_disagreement(case, n, np.random.default_rng([options.seed, n]))
         if word is not None:
             return LengthResult(n, "counterexample", "sampling", time.monotonic() - start), word
-    miter = build_miter(case, n)
+    miter = build_miter(case, n, rewrite=options.rewrite)
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
