@@ -419,8 +419,8 @@ class _Lowerer:
             return done
         one = self._one_linear(terms, const)
         if one is not None:
-            coef, v, const = one
-            rounded = self._round_step(v, coef, const, 1 << shift)
+            coef, v, offset = one
+            rounded = self._round_step(v, coef, offset, 1 << shift)
             if rounded is not None:
                 return rounded
         words, const = self._terms(terms, const)
@@ -443,8 +443,8 @@ class _Lowerer:
             return self.node(done)
         one = self._one_linear(terms, const)
         if one is not None:
-            coef, v, const = one
-            scaled = self._then(v, Step(lambda x: coef * x + const, lambda w: self.arith.linear([(coef, w)], const)))
+            coef, v, offset = one
+            scaled = self._then(v, Step(lambda x: coef * x + offset, lambda w: self.arith.linear([(coef, w)], offset)))
             if isinstance(scaled, Table):
                 return self.circuit.const(scaled.constant >= 1)
             return self._at_least_linear(scaled, 1)
