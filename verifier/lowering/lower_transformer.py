@@ -62,6 +62,7 @@ class Step:
     fn: Callable[[int], int]
     build: Callable[[Word], Word]
     affine: Optional[tuple] = None
+    two_valued: bool = False  # the map takes at most two values (a step function)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +80,7 @@ class Linear:
     lo: int
     hi: int
     increasing: bool
+    two_valued: bool = False  # a step takes at most two values, so g does too
 
     def apply(self, x: int) -> int:
         for step in self.steps:
@@ -243,7 +245,7 @@ class _Lowerer:
         if a == b:
             return self.const(a)
         return dataclasses.replace(v, steps=v.steps + (step,), lo=min(a, b), hi=max(a, b),
-                                   increasing=v.increasing == (a < b))
+                                   increasing=v.increasing == (a < b), two_valued=v.two_valued or step.two_valued)
 
     def _in_format(self, lo: int, hi: int) -> bool:
         """Whether S is monotone on [lo, hi]: saturation always is, wrap only without overflow."""
@@ -265,8 +267,11 @@ class _Lowerer:
         return self._then(v, step)
 
     def _build(self, v: Linear) -> Word:
-        """The word of g(L): the adder tree of L (with a first rounding step folded into it),
-        then the remaining steps; built once per Linear."""
+        """The word of g(L), built once per Linear: for a value of two levels a select of one
+        threshold gate; else the adder tree of L (with a first rounding step folded into it),
+        then the remaining steps."""
+        if v not in self.built and (v.hi - v.lo == 1 or v.two_valued):
+            self.built[v] = self.arith.select([(self._at_least_linear(v, v.hi), v.hi)], v.lo)
         if v not in self.built:
             steps = v.steps
             if steps and steps[0].affine is not None:
@@ -526,7 +531,8 @@ class _Lowerer:
     def activation(self, name: str, v: Value) -> Value:
         if isinstance(v, Linear) and (name == "step" or (name in ("relu", "identity") and self._in_format(v.lo, v.hi))):
             fmt = self.fmt  # monotone: step has one breakpoint; relu and identity are S(max(k, 0)), S(k)
-            return self._then(v, Step(lambda k: activation_k(name, k, fmt), lambda w: self.activation(name, w)))
+            return self._then(v, Step(lambda k: activation_k(name, k, fmt), lambda w: self.activation(name, w),
+                                      two_valued=name == "step"))
         if isinstance(v, Word) and name == "identity":  # R(k) = k: the pre-activation is in range
             return v
         if isinstance(v, Word) and name == "relu":
