@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..semantics import sequence
+from ..semantics.gate_ops import NETLIST_OPS
 from ..semantics.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 from .builtins import builtin_netlist, parse_builtin
 from .expr import compile_expr
@@ -52,7 +53,6 @@ from .yaml_io import read_data, read_yaml
 LAYER_NORM_KEYS = ("layer_norm", "layernorm")
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")
 MAX_LENGTHS = 100_000  # a guard against a typo like max: 1000000000
-GATE_OPS = ("threshold", "majority", "and", "or", "not", "xor", "const")
 _INPUT_NAME = re.compile(r"^x\[(.*)\]\[(.*)\]$")
 _FRACTION = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
 
@@ -563,7 +563,7 @@ def _gate(data, source, key) -> Gate:
     key = f"gate {gate_id!r}"
     if _INPUT_NAME.match(gate_id):
         raise UserError("a gate id may not have the form x[...][...]", source, key)
-    op = _choice(data.get("op"), GATE_OPS, source, f"{key}.op")
+    op = _choice(data.get("op"), NETLIST_OPS, source, f"{key}.op")
     allowed = {"threshold": ("id", "op", "in", "w", "t"), "const": ("id", "op", "value")}.get(op, ("id", "op", "in"))
     _keys(data, allowed, source, key, required=allowed)
     if op == "const":

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Optional, Union
 
+from ..semantics.gate_ops import NetlistOp
 from ..semantics.number_format import NumberFormat
 
 Vector = tuple  # tuple[Fraction, ...]
@@ -88,7 +89,7 @@ class Gate:
     """A netlist gate (spec 4.1); `majority` is kept as its own op."""
 
     id: str
-    op: str  # threshold majority and or not xor const
+    op: NetlistOp
     inputs: tuple = ()  # names: "x[i][a]" or gate ids
     weights: tuple = ()  # threshold only
     t: int = 0  # threshold only

@@ -17,8 +17,7 @@ import numpy as np
 from ..casefile.models import Attention, Circuit, Dfa, Netlist, Transformer
 from . import sequence
 from .evaluate import activation_k, softmax_x
-
-_INT64_SAFE = 1 << 62
+from .number_format import INT64_SAFE
 
 
 def run_batch(model, words: np.ndarray, alphabet, outputs: str) -> np.ndarray:
@@ -57,7 +56,7 @@ def _dtype(model: Transformer, N: int):
     # affine maps and the readout: terms products Pm * A plus a bias below Pm * 2^F <= Pm * A;
     # scores: key_dims products A * A; softmax numerators: N weights <= 2^E times A
     bound = max((terms + 1) * Pm * A, key_dims * A * A, N * (1 << exp_bits) * A)
-    return np.int64 if bound < _INT64_SAFE else object
+    return np.int64 if bound < INT64_SAFE else object
 
 
 def _scaled(values, shift: int, dtype) -> np.ndarray:
@@ -161,32 +160,31 @@ def run_netlist_batch(netlist: Netlist, words: np.ndarray) -> np.ndarray:
         for s, a in enumerate(netlist.alphabet):
             values[f"x[{i}][{a}]"] = words[:, i] == s
     for gate in netlist.gates:
-        ins = [values[name] for name in gate.inputs]
-        op = gate.op
-        if op == "const":
-            out = np.full(B, bool(gate.value))
-        elif op == "not":
-            out = ~ins[0]
-        elif op == "and":
-            out = np.logical_and.reduce(ins) if ins else np.ones(B, dtype=bool)
-        elif op == "or":
-            out = np.logical_or.reduce(ins) if ins else np.zeros(B, dtype=bool)
-        elif op == "xor":
-            out = np.logical_xor.reduce(ins) if ins else np.zeros(B, dtype=bool)
-        elif op == "majority":
-            out = 2 * sum((v.astype(np.int64) for v in ins), np.zeros(B, dtype=np.int64)) > len(ins)
-        elif op == "threshold":
-            dtype = np.int64 if sum(abs(w) for w in gate.weights) + abs(gate.t) < _INT64_SAFE else object
-            total = np.zeros(B, dtype=dtype)
-            for w, v in zip(gate.weights, ins):
-                total = total + v.astype(dtype) * w
-            out = total >= gate.t
-        else:
-            raise ValueError(f"unknown gate op {op!r}")
+        out = _NETLIST_BATCH[gate.op](gate, [values[name] for name in gate.inputs], B)
         values[gate.id] = np.asarray(out, dtype=bool)
     if not netlist.outputs:
         return np.zeros((B, 0), dtype=bool)
     return np.stack([values[name] for name in netlist.outputs], axis=1)
+
+
+def _threshold_batch(gate, ins, B):
+    dtype = np.int64 if sum(abs(w) for w in gate.weights) + abs(gate.t) < INT64_SAFE else object
+    total = np.zeros(B, dtype=dtype)
+    for w, v in zip(gate.weights, ins):
+        total = total + v.astype(dtype) * w
+    return total >= gate.t
+
+
+# netlist op -> (gate, input bit arrays [B], B) -> bit array [B]
+_NETLIST_BATCH = {
+    "const": lambda gate, ins, B: np.full(B, bool(gate.value)),
+    "not": lambda gate, ins, B: ~ins[0],
+    "and": lambda gate, ins, B: np.logical_and.reduce(ins) if ins else np.ones(B, dtype=bool),
+    "or": lambda gate, ins, B: np.logical_or.reduce(ins) if ins else np.zeros(B, dtype=bool),
+    "xor": lambda gate, ins, B: np.logical_xor.reduce(ins) if ins else np.zeros(B, dtype=bool),
+    "majority": lambda gate, ins, B: 2 * sum((v.astype(np.int64) for v in ins), np.zeros(B, dtype=np.int64)) > len(ins),
+    "threshold": _threshold_batch,
+}
 
 
 def _dfa(model: Dfa, words, alphabet, outputs):

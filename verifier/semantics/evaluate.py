@@ -189,30 +189,23 @@ def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
 # -- circuits and DFAs ------------------------------------------------------------
 
 
-def gate_value(op: str, values: list, weights=(), t: int = 0, value: int = 0) -> int:
-    """One netlist gate on 0/1 inputs (spec 4.1)."""
-    if op == "threshold":
-        return int(sum(w * v for w, v in zip(weights, values)) >= t)
-    if op == "majority":
-        return int(2 * sum(values) > len(values))
-    if op == "and":
-        return int(all(values))
-    if op == "or":
-        return int(any(values))
-    if op == "not":
-        return 1 - values[0]
-    if op == "xor":
-        return sum(values) % 2
-    if op == "const":
-        return value
-    raise ValueError(f"unknown gate op {op!r}")
+# netlist op -> (gate, 0/1 input values) -> 0/1 (spec 4.1)
+GATE_VALUE = {
+    "threshold": lambda gate, values: int(sum(w * v for w, v in zip(gate.weights, values)) >= gate.t),
+    "majority": lambda gate, values: int(2 * sum(values) > len(values)),
+    "and": lambda gate, values: int(all(values)),
+    "or": lambda gate, values: int(any(values)),
+    "not": lambda gate, values: 1 - values[0],
+    "xor": lambda gate, values: sum(values) % 2,
+    "const": lambda gate, values: gate.value,
+}
 
 
 def run_netlist(netlist: Netlist, word) -> list:
     """The output bits of a validated netlist on one string."""
     values = {f"x[{i}][{a}]": int(w == a) for i, w in enumerate(word) for a in netlist.alphabet}
     for gate in netlist.gates:
-        values[gate.id] = gate_value(gate.op, [values[name] for name in gate.inputs], gate.weights, gate.t, gate.value)
+        values[gate.id] = GATE_VALUE[gate.op](gate, [values[name] for name in gate.inputs])
     return [values[name] for name in netlist.outputs]
 
 
