@@ -8,7 +8,6 @@ and MAJORITY by a uniform head hashing to the built-in majority's threshold gate
 import itertools
 import os
 import random
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from random_models import random_transformer
 from test_lower_transformer import BINARY, TERNARY, check_all_strings, cnf_bits
 from tcverify.casefile.loader import load_case
 from tcverify.lowering.ir import GateCircuit
-from tcverify.lowering.lower_transformer import Linear, Table, _Lowerer
+from tcverify.lowering.values import Linear, Table, Values
 from tcverify.proving.miter import build_miter
 from tcverify.semantics import evaluate
 from tcverify.semantics.evaluate import activation_k
@@ -69,7 +68,7 @@ def test_linear_steps_and_comparisons_match_exact(rounding, overflow, style):
         alphabet = TERNARY if trial % 3 == 0 else BINARY
         n = rng.randint(2, 4 if alphabet == TERNARY else 5)
         circuit = GateCircuit(n, alphabet)
-        low = _Lowerer(SimpleNamespace(number_format=fmt), circuit, style, table_limit=1, rewrite=True)
+        low = Values(fmt, circuit, style, table_limit=1, rewrite=True)
         tables = [Table((i,), {(a,): rng.randint(-4, 4) for a in alphabet}) for i in range(n)]
         coefs = [rng.randint(-3, 3) for _ in range(n)]
         const = rng.randint(-5, 5)
@@ -82,7 +81,7 @@ def test_linear_steps_and_comparisons_match_exact(rounding, overflow, style):
         linear_seen += isinstance(v, Linear)
         comparisons = [(rng.choice([-2, -1, 1, 2]), rng.randint(-10, 10)) for _ in range(4)]
         nodes = [low.at_least_one([(w, v)], b) for w, b in comparisons]
-        word = low.word(v)
+        word = low.as_word(v)
         words = list(itertools.product(alphabet, repeat=n))
         onehot = np.array([[[int(a == s) for s in alphabet] for a in w] for w in words], dtype=np.int8)
         got_nodes = circuit.evaluate(onehot, nodes).astype(int)
@@ -98,7 +97,7 @@ def test_linear_comparison_is_one_threshold_gate():
     """R(R(sum)/5) >= 1 over selector bits: one gate over the inputs, no adder."""
     fmt = NumberFormat(3, 2, "nearest_even", "saturate")
     circuit = GateCircuit(6, BINARY)
-    low = _Lowerer(SimpleNamespace(number_format=fmt), circuit, "adder", table_limit=1, rewrite=True)
+    low = Values(fmt, circuit, "adder", table_limit=1, rewrite=True)
     v = low.linear([(1, Table((i,), {("0",): -4, ("1",): 4})) for i in range(6)])
     v = low.divide(v, low.const(6), 1, fmt.kmin, fmt.kmax)
     node = low.at_least_one([(1, v)], 0)
