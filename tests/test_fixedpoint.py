@@ -1,4 +1,4 @@
-"""encodings/fixedpoint.py: every primitive against exact integer arithmetic on all
+"""encodings/fixedpoint/: every primitive against exact integer arithmetic on all
 inputs (operands of free IR bits), in both styles, every rounding and overflow mode;
 proven ranges contain every value; the threshold style has constant depth."""
 
