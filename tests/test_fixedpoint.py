@@ -581,22 +581,28 @@ ACTIVATIONS = ("identity", "relu", "step", "sigmoid", "tanh", "gelu", "exp")
 @pytest.mark.parametrize("fmt", [NumberFormat(3, 3, r, o) for r in ROUNDINGS for o in OVERFLOWS]
                          + [NumberFormat(1, 5, "nearest_even", "wrap"), NumberFormat(2, 4, "floor", "saturate")], ids=str)
 def test_lookup_of_every_activation_by_runs(style, fmt):
-    """Each activation on every grid value of a small format, its runs found by bisection on
-    `activation_pieces` (or, where wrapping makes it non-monotone, EVERY_VALUE)."""
-    b = Bench(fmt.width, style)
+    """Each activation on every grid value of a small format and on a word twice as wide
+    (inputs outside the format, where wrapping breaks monotonicity), its runs found by
+    bisection on `activation_pieces`."""
+    b = Bench(fmt.width + 1, style)
     a = b.signed(fmt.width)
-    av = b.value(a)
-    for name in ACTIVATIONS:
-        f = functools.partial(activation_k, name, fmt=fmt)
-        pieces = activation_pieces(name, fmt)
-        got = b.ar.lookup(a, lambda k: f(k), pieces)
-        assert (b.value(got) == exact([av], f)).all(), (name, pieces)
+    wide = b.ar.linear([(1, a), (1 << (fmt.width - 1), b.unsigned(1))])
+    words = [a, wide]
+    built, wanted = [], []
+    for word, av in zip(words, b.values(words)):
+        for name in ACTIVATIONS:
+            f = functools.partial(activation_k, name, fmt=fmt)
+            built.append(b.ar.lookup(word, lambda k: f(k), activation_pieces(name, fmt)))
+            wanted.append((exact([av], f), name, word.lo, word.hi))
+    for got, (want, *where) in zip(b.values(built), wanted):
+        assert (got == want).all(), where
 
 
 def test_activation_pieces_declare_monotone_functions():
     """Where pieces are declared, the activation is monotone that way on every grid value of
     a 16-bit and two 12-bit formats (the float64 activations as computed, rounded), and
     gelu's split is its minimum on the grid; exp under wrap has no pieces."""
+    assert activation_pieces("relu", NumberFormat(2, 2, "floor", "wrap")) == ((None, -9, 0), (-8, 7, 1), (8, None, 0))
     for fmt, names in [(NumberFormat(8, 8), ("sigmoid", "tanh", "gelu")),
                        (NumberFormat(3, 9, "floor"), ("sigmoid", "tanh", "gelu", "exp", "step")),
                        (NumberFormat(5, 7, "truncate", "wrap"), ("sigmoid", "tanh", "gelu", "exp", "step"))]:
@@ -608,10 +614,12 @@ def test_activation_pieces_declare_monotone_functions():
                 continue
             values = {k: activation_k(name, k, fmt) for k in grid}
             for first, last, direction in pieces:
+                if direction == 0:
+                    continue
                 ks = [k for k in grid if (first is None or k >= first) and (last is None or k <= last)]
                 assert all(direction * (values[q] - values[p]) >= 0 for p, q in zip(ks, ks[1:])), (name, fmt)
             if name == "gelu":
-                split = pieces[0][1]
+                split = next(last for _, last, direction in pieces if direction == -1)
                 assert values[split] == min(values.values()) or values[split + 1] == min(values.values())
 
 
@@ -678,12 +686,12 @@ def test_lookup_rejects_wrong_pieces(pieces):
 
 
 def test_runs_of_a_non_monotone_function_by_pieces():
-    """A function monotone on declared pieces (down then up, like gelu): runs by bisection
-    equal the runs read off every value."""
+    """A function monotone on declared pieces (down then up, like gelu; anything on a piece of
+    direction 0): runs by bisection equal the runs read off every value."""
     def f(v):
-        return abs(v - 5) // 3
+        return abs(v - 5) // 3 if v < 30 else v % 4
 
-    found = runs(f, -40, 40, ((None, 5, -1), (6, None, 1)))
+    found = runs(f, -40, 40, ((None, 5, -1), (6, 29, 1), (30, None, 0)))
     values = [f(v) for v in range(-40, 41)]
     want = [(v, values[v + 40]) for v in range(-40, 41) if v == -40 or values[v + 40] != values[v + 39]]
     assert found == want

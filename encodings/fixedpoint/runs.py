@@ -9,15 +9,18 @@ caller declares it monotone: on a monotone piece, f(a) == f(b) proves f constant
 [a, b], so O(levels * log(range)) evaluations find every breakpoint.
 
 A piece is `(first, last, direction)`: f is non-decreasing (+1) or non-increasing
-(-1) on the integers [first, last]; None is an unbounded end. The pieces are given
+(-1) on the integers [first, last], or 0: nothing is known and f is evaluated on
+every integer of the piece; None is an unbounded end. The pieces are given
 in order and must cover the range asked for. `EVERY_VALUE` instead of pieces says
 that f has none: it is evaluated on every integer of the range. Where the spec's functions are
 monotone (`activation_pieces`): relu, identity, step, sigmoid, tanh and exp are
 non-decreasing; gelu decreases down to its minimum (x* = -0.7518) and increases
 after it, split at the grid point below x*; the softmax weight X(delta) of a
 non-positive difference, and rounding and saturation, are non-decreasing. Wrapping
-overflow is not monotone: under `overflow: wrap` a function that can leave the
-format's range has no declared pieces.
+overflow is not monotone: under `overflow: wrap`, relu, identity and gelu are
+monotone only on inputs inside the format (outside, pieces of direction 0), and
+a function that can leave the format's range on any input (exp; step, sigmoid
+and tanh at int_bits 1) is EVERY_VALUE.
 
 The float64 activations are monotone as computed on every format tested
 exhaustively (tests/test_fixedpoint.py reads every grid value of a 16-bit and
@@ -47,11 +50,20 @@ def runs(f: Callable[[int], int], lo: int, hi: int, pieces) -> list:
     """The runs of f on [lo, hi], found by bisection on each declared monotone piece."""
     out = []
     for a, b, direction in _clip(pieces, lo, hi):
+        if direction == 0:
+            _append_runs(out, enumerated_runs(f, a, b, None))
+            continue
         fa = int(f(a))
-        if not out or out[-1][1] != fa:
-            out.append((a, fa))
+        _append_runs(out, [(a, fa)])
         _bisect(f, a, fa, b, int(f(b)), direction, out)
     return out
+
+
+def _append_runs(out: list, more: list) -> None:
+    """out followed by the runs `more` of the next integers, equal neighbours merged."""
+    for start, value in more:
+        if not out or out[-1][1] != value:
+            out.append((start, value))
 
 
 def enumerated_runs(f: Callable[[int], int], lo: int, hi: int, limit: Optional[int] = ENUMERATION_LIMIT) -> list:
@@ -78,17 +90,23 @@ def map_runs(runs_, g: Callable[[int], int]) -> list:
 
 
 def activation_pieces(name: str, fmt: NumberFormat):
-    """The monotone pieces of `activation_k(name, ., fmt)` on the whole grid, or EVERY_VALUE
-    when wrapping overflow can make it non-monotone (exp under wrap; step, sigmoid, tanh at
-    int_bits 1 under wrap, where 1.0 wraps to -1): then its lookup costs the whole range."""
-    if fmt.overflow == "wrap" and (name == "exp" or (name in ("step", "sigmoid", "tanh") and fmt.kmax < fmt.scale)):
+    """The monotone pieces of `activation_k(name, ., fmt)` on all integers (see the module
+    docstring for wrapping overflow)."""
+    if name not in _NON_DECREASING_ACTIVATIONS + ("gelu",):
+        raise ValueError(f"unknown activation {name!r}")
+    wrap = fmt.overflow == "wrap"
+    if wrap and (name == "exp" or (name in ("step", "sigmoid", "tanh") and fmt.kmax < fmt.scale)):
         return EVERY_VALUE
     if name == "gelu":
         split = math.floor(gelu_argmin() * fmt.scale)
-        return ((None, split, -1), (split + 1, None, 1))
-    if name in _NON_DECREASING_ACTIVATIONS:
-        return NON_DECREASING
-    raise ValueError(f"unknown activation {name!r}")
+        pieces = ((None, split, -1), (split + 1, None, 1))
+    else:
+        pieces = NON_DECREASING
+    if wrap and name in ("relu", "identity", "gelu"):  # monotone on the format's inputs only
+        inside = tuple((max(fmt.kmin, a if a is not None else fmt.kmin), min(fmt.kmax, b if b is not None else fmt.kmax), d)
+                       for a, b, d in pieces)
+        return ((None, fmt.kmin - 1, 0),) + inside + ((fmt.kmax + 1, None, 0),)
+    return pieces
 
 
 def gelu_argmin() -> float:
@@ -106,7 +124,7 @@ def _clip(pieces, lo: int, hi: int) -> list:
     """The pieces restricted to [lo, hi]; they must cover it, in order."""
     clipped, expect = [], lo
     for first, last, direction in pieces:
-        assert direction in (1, -1), f"a piece's direction is +1 or -1, not {direction!r}"
+        assert direction in (1, -1, 0), f"a piece's direction is +1, -1 or 0, not {direction!r}"
         a = lo if first is None else max(first, lo)
         b = hi if last is None else min(last, hi)
         if a > b:
