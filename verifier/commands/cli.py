@@ -72,6 +72,22 @@ def is_case_file(path) -> bool:
     return isinstance(top, dict) and "tcverify" in top
 
 
+SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str, key: str) -> int:
+    """Bytes of a size such as 4G, 500M, 64K or 1000000 (binary units)."""
+    body = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = body[-1:] if body[-1:] in SIZE_UNITS else ""
+    try:
+        value = float(body[:len(body) - len(unit)])
+    except ValueError:
+        value = -1
+    if not value > 0 or value == float("inf"):
+        raise UserError(f"expected a size such as 4G or 500M, found {text!r}", key=key)
+    return int(value * SIZE_UNITS[unit])
+
+
 def solver_options(function):
     options = [
         click.option("--solver", default=DEFAULT_SOLVER, show_default=True, type=click.Choice(SOLVERS), help="SAT solver (python-sat)."),
@@ -86,13 +102,14 @@ def solver_options(function):
 @main.command()
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
-@click.option("--timeout", type=float, default=None, help="Seconds per case; past it the case is 'unknown' (exit 3).")
+@click.option("--timeout", type=float, default=None, help="Seconds per case (with --jobs: per length), covering loading, lowering and solving; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Skip the batch-evaluator pass before SAT.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Cases decided in parallel processes.")
+@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
+@click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, jobs, max_memory, junit, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -101,7 +118,8 @@ def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, car
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
                            sample=not no_sample, overrides=tuple(parse_override(s) for s in settings))
-    results = run_cases(paths, options, jobs=jobs, as_json=as_json)
+    memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
+    results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit)
     if junit:
         from .report import write_junit
 

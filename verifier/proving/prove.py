@@ -4,7 +4,6 @@ on the exact evaluators before it is reported (spec section 6)."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
+    reason: Optional[str] = None  # why an unknown: "timeout" | "memory" | "interrupted"
 
 
 @dataclass
@@ -55,6 +55,12 @@ class CaseResult:
     counterexample: Optional[dict] = None
     message: Optional[str] = None
     per_length: list = field(default_factory=list)
+    reason: Optional[str] = None  # why an unknown: "timeout" | "memory" | "interrupted"
+
+    @classmethod
+    def error(cls, path: str, message: str, time_s: float = 0.0) -> "CaseResult":
+        """The result of a case that could not be decided: bad input (exit 2)."""
+        return cls(path, path, "error", None, time_s=time_s, message=message)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +82,8 @@ class CaseResult:
             out["counterexample"] = self.counterexample
         if self.message:
             out["message"] = self.message
+        if self.reason:
+            out["reason"] = self.reason
         out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3)} for r in self.per_length]
         return out
 
@@ -95,65 +103,56 @@ def prove_path(path: str, options: ProveOptions = ProveOptions(), on_length: Cal
     try:
         case = load_case(path, overrides=options.overrides)
     except UserError as exc:
-        return CaseResult(path, path, "error", None, time_s=time.monotonic() - start, message=str(exc))
+        return CaseResult.error(path, str(exc), time.monotonic() - start)
     return prove_case(case, options, on_length, label=path)
 
 
 def prove_case(case: Case, options: ProveOptions = ProveOptions(), on_length: Callable = None,
                label: Optional[str] = None) -> CaseResult:
-    """Decide the lengths in increasing order; stop at the first counterexample."""
+    """Decide the lengths in increasing order in this process; stop at the first
+    counterexample. The time limit is checked between lengths and inside the
+    solver only (`schedule` bounds a whole case by running it in a child process)."""
     start = time.monotonic()
     deadline = start + options.timeout if options.timeout else None
-
-    def outcomes():
-        for n in case.lengths:
-            if deadline is not None and time.monotonic() >= deadline:
-                yield LengthResult(n, "unknown", "timeout", 0.0), None
-                return
-            yield decide_length(case, n, options, deadline)
-
-    return assemble(case, label or case.path, outcomes(), start, on_length)
+    return assemble(case.name, case.expect, label or case.path,
+                    decide_lengths(case, case.lengths, options, deadline), start, on_length)
 
 
-def assemble(case: Case, label: str, outcomes, start: float, on_length: Callable = None) -> CaseResult:
-    """The case's result from its lengths' outcomes, taken in increasing order of
-    length until the first counterexample or unknown; counterexamples are replayed."""
-    result = CaseResult(label, case.name, "equivalent", case.expect)
+def decide_lengths(case: Case, lengths, options: ProveOptions, deadline=None):
+    """(LengthResult, replayed counterexample or None) for `lengths` in order,
+    until the first one that is not equivalent."""
+    for n in lengths:
+        if deadline is not None and time.monotonic() >= deadline:
+            yield LengthResult(n, "unknown", "timeout", 0.0, reason="timeout"), None
+            return
+        outcome, word = decide_length(case, n, options, deadline)
+        yield outcome, (replay(case, word) if word is not None else None)
+        if outcome.status != "equivalent":
+            return
+
+
+def assemble(name: str, expect: Optional[str], label: str, outcomes, start: float,
+             on_length: Callable = None) -> CaseResult:
+    """The case's result from its lengths' outcomes (LengthResult, replayed
+    counterexample), in increasing order of length, until the first that is
+    not equivalent; a UserError raised while deciding makes it an `error`."""
+    result = CaseResult(label, name, "equivalent", expect)
     try:
-        for outcome, word in outcomes:
-            if isinstance(outcome, UserError):  # from a worker process
-                raise outcome
+        for outcome, counterexample in outcomes:
             result.per_length.append(outcome)
             if on_length is not None:
-                on_length(case, outcome)
+                on_length(name, outcome)
             if outcome.status == "unknown":
-                result.verdict = "unknown"
+                result.verdict, result.reason = "unknown", outcome.reason
                 break
             result.lengths.append(outcome.n)
             if outcome.status == "counterexample":
-                result.verdict = "counterexample"
-                result.counterexample = replay(case, word)
+                result.verdict, result.counterexample = "counterexample", counterexample
                 break
     except UserError as exc:
         result.verdict, result.message = "error", str(exc)
     result.time_s = time.monotonic() - start
     return result
-
-
-@functools.lru_cache(maxsize=64)
-def _load_cached(path: str, overrides: tuple) -> Case:
-    return load_case(path, overrides=overrides, warn=lambda message: None)
-
-
-def decide_unit(path: str, n: int, options: ProveOptions):
-    """One (case file, length) in a worker process (`prove --jobs`): the case's
-    time limit applies to each length here. UserErrors come back as values."""
-    try:
-        case = _load_cached(path, options.overrides)
-        deadline = time.monotonic() + options.timeout if options.timeout else None
-        return decide_length(case, n, options, deadline)
-    except UserError as exc:
-        return exc, None
 
 
 def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
@@ -174,8 +173,9 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     elapsed = time.monotonic() - start
     if answer.status == "sat":
         return LengthResult(n, "counterexample", "sat", elapsed, **stats), cnf.decode(answer.model, case.alphabet, n)
-    status = "equivalent" if answer.status == "unsat" else "unknown"
-    return LengthResult(n, status, "sat", elapsed, **stats), None
+    if answer.status == "unsat":
+        return LengthResult(n, "equivalent", "sat", elapsed, **stats), None
+    return LengthResult(n, "unknown", "sat", elapsed, **stats, reason="timeout"), None
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:
