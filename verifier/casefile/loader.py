@@ -485,6 +485,8 @@ def _circuit(data, path, prefix, alphabet, outputs) -> Circuit:
     def build(n):
         try:
             result = function(n, list(alphabet))
+        except MemoryError:  # the memory cap (`prove --max-memory`), not a bad builder
+            raise
         except Exception as exc:  # the user's code: any failure is their error, reported in one line
             raise UserError(f"the builder {spec} failed at length {n}: {type(exc).__name__}: {exc}", path, key) from None
         return parse_netlist(result, f"{os.path.join(os.path.dirname(path), spec)} (length {n})", alphabet, n, outputs)

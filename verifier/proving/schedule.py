@@ -41,6 +41,7 @@ from ..errors import InternalError, UserError
 from .prove import CaseResult, LengthResult, ProveOptions, assemble, decide_lengths
 
 KILL_GRACE_S = 0.5  # a unit past its limit may still report its own `unknown` this long
+MEMORY_EXIT_CODE = 86  # a worker that ran out of memory even to answer
 MEMORY_SIGNALS = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL)
 
 
@@ -112,13 +113,17 @@ def run_unit(unit: Unit, options: ProveOptions, cases: Optional[dict] = None):
         lengths = case.lengths if unit.lengths is None else unit.lengths
         for outcome, counterexample in decide_lengths(case, lengths, options, deadline):
             yield Decided(outcome, counterexample)
+        ending = None
     except UserError as exc:
-        yield Failed(str(exc))
+        ending = Failed(str(exc))
     except MemoryError:
-        cases.clear()
-        yield Stopped("memory")
+        ending = Stopped("memory", time.monotonic() - start)
     except Exception as exc:  # a bug in tcverify, reported by the parent as exit 70
-        yield Crashed(f"{type(exc).__name__}: {exc}")
+        ending = Crashed(f"{type(exc).__name__}: {exc}")
+    if isinstance(ending, Stopped):
+        cases.clear()
+    if ending is not None:  # sent outside the handler, once the failed work's memory is freed
+        yield ending
     yield Finished()
 
 
@@ -139,18 +144,21 @@ def become_worker(memory_limit: Optional[int]):
 def _worker_main(connection, options: ProveOptions, memory_limit: Optional[int]):
     become_worker(memory_limit)
     cases = {}
-    while True:
-        unit = connection.recv()
-        if unit is None:
-            return
-        for message in run_unit(unit, options, cases):
-            connection.send(message)
+    try:
+        while True:
+            for message in run_unit(connection.recv(), options, cases):
+                connection.send(message)
+    except MemoryError:  # even the answer did not fit: the parent reads the exit code
+        os._exit(MEMORY_EXIT_CODE)
+    except BaseException:  # the parent closed the pipe, or a bug: no traceback from a worker
+        os._exit(1)
 
 
 def death_reason(exitcode: Optional[int], memory_limit: Optional[int]) -> Optional[str]:
     """"memory" when a worker that died without answering was most likely out of
     memory (a signal while a memory cap applies); None for any other death."""
-    if exitcode is not None and exitcode < 0 and memory_limit and -exitcode in MEMORY_SIGNALS:
+    if exitcode == MEMORY_EXIT_CODE or (exitcode is not None and exitcode < 0 and memory_limit
+                                        and -exitcode in MEMORY_SIGNALS):
         return "memory"
     return None
 
@@ -186,8 +194,13 @@ def run_unit_bounded(unit: Unit, options: ProveOptions, memory_limit: Optional[i
 
 def _bounded_child(connection, unit, options, memory_limit):
     become_worker(memory_limit)
-    for message in run_unit(unit, options):
-        connection.send(message)
+    try:
+        for message in run_unit(unit, options):
+            connection.send(message)
+    except MemoryError:
+        os._exit(MEMORY_EXIT_CODE)
+    except BaseException:
+        os._exit(1)
 
 
 def _died(exitcode, memory_limit, time_s):
