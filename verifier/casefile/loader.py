@@ -33,6 +33,7 @@ from ..semantics import sequence
 from ..semantics.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 from .builtins import builtin_netlist, parse_builtin
 from .expr import compile_expr
+from .limits import check_netlist_size, check_word_bits, count_parameters
 from .models import (
     Attention,
     Case,
@@ -234,6 +235,7 @@ class _TransformerLoader:
         self.path, self.prefix, self.alphabet, self.warn = path, prefix, alphabet, warn
         self.rounded = 0
         self.largest = (Fraction(0), None)
+        self.parameters = 0  # read so far (limits.MAX_PARAMETERS)
 
     def key(self, name):
         return _join(self.prefix, name)
@@ -312,6 +314,7 @@ class _TransformerLoader:
                 array = archive[name]
             except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
                 raise UserError(f"cannot read the array {name!r} from {file}: {exc}", self.path, key) from None
+        count_parameters(self.parameters + array.size, self.path, key)  # before converting every entry
         if array.dtype.kind in "iu":
             return array.tolist()
         if array.dtype.kind == "f":
@@ -331,6 +334,7 @@ class _TransformerLoader:
             raise UserError(f"expected a vector (a list of numbers), found {_kind(value)}", self.path, key)
         if length is not None and len(value) != length:
             raise UserError(f"expected {length} numbers, found {len(value)}", self.path, key)
+        self.parameters = count_parameters(self.parameters + len(value), self.path, key)
         return tuple(self.param(x, f"{key}[{i}]") for i, x in enumerate(value))
 
     def matrix(self, value, key, rows=None, cols=None) -> tuple:
@@ -420,7 +424,8 @@ class _TransformerLoader:
         tie = _choice(value.get("tie", "leftmost"), ("leftmost", "rightmost"), path, f"{key}.tie")
         exp_bits = None
         if kind == "softmax":
-            exp_bits = _integer(value.get("exp_frac_bits", self.fmt.frac_bits), path, f"{key}.exp_frac_bits", 0)
+            exp_bits = check_word_bits(_integer(value.get("exp_frac_bits", self.fmt.frac_bits), path,
+                                                f"{key}.exp_frac_bits", 0), path, f"{key}.exp_frac_bits")
         return Head(kind, mask, wq, wk, wv, wo,
                     self._bias(value, "bq", key, len(wq)), self._bias(value, "bk", key, len(wq)),
                     self._bias(value, "bv", key, len(wv)), tie, exp_bits)
@@ -444,9 +449,12 @@ def _exact_floats(tree):
 def _number_format(value, path, key) -> NumberFormat:
     value = _mapping(value, path, key)
     _keys(value, ("int_bits", "frac_bits", "rounding", "overflow"), path, key, required=("int_bits", "frac_bits"))
+    int_bits = _integer(value["int_bits"], path, f"{key}.int_bits", 1)
+    frac_bits = _integer(value["frac_bits"], path, f"{key}.frac_bits", 0)
+    check_word_bits(int_bits + frac_bits, path, f"{key} (int_bits + frac_bits)")
     return NumberFormat(
-        _integer(value["int_bits"], path, f"{key}.int_bits", 1),
-        _integer(value["frac_bits"], path, f"{key}.frac_bits", 0),
+        int_bits,
+        frac_bits,
         _choice(value.get("rounding", "nearest_even"), ROUNDING_MODES, path, f"{key}.rounding"),
         _choice(value.get("overflow", "saturate"), OVERFLOW_MODES, path, f"{key}.overflow"),
     )
@@ -533,6 +541,7 @@ def parse_netlist(data, source, alphabet, n, outputs) -> Netlist:
     gates_data = data["gates"]
     if not isinstance(gates_data, list):
         raise UserError(f"expected a list of gates, found {_kind(gates_data)}", source, "gates")
+    check_netlist_size(len(gates_data), source, "gates")
     gates = {}
     for g, gate in enumerate(gates_data):
         parsed = _gate(gate, source, f"gates[{g}]")

@@ -14,6 +14,7 @@ import click
 import yaml
 
 from .. import __version__
+from ..casefile.limits import MAX_LENGTH
 from ..casefile.overrides import parse_override, parse_range
 from ..encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
 from ..errors import TcverifyError, UserError
@@ -88,6 +89,11 @@ def parse_size(text: str, key: str) -> int:
     return int(value * SIZE_UNITS[unit])
 
 
+max_length_option = click.option(
+    "--max-length", type=click.IntRange(0), default=MAX_LENGTH, show_default=True,
+    help="The longest input length a case may list (a guard against typos like 1000000000).")
+
+
 def solver_options(function):
     options = [
         click.option("--solver", default=DEFAULT_SOLVER, show_default=True, type=click.Choice(SOLVERS), help="SAT solver (python-sat)."),
@@ -107,9 +113,10 @@ def solver_options(function):
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
 @click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
+@max_length_option
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, jobs, max_memory, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, jobs, max_memory, junit, max_length, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -117,7 +124,8 @@ def prove(cases, as_json, timeout, no_sample, jobs, max_memory, junit, settings,
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
-                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings))
+                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings),
+                           max_length=max_length)
     memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
     results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit)
     if junit:
@@ -129,14 +137,17 @@ def prove(cases, as_json, timeout, no_sample, jobs, max_memory, junit, settings,
 
 @main.command()
 @click.argument("cases", nargs=-1, required=True)
-def validate(cases):
-    """Load and check every CASE (all lengths' netlists and positions); solve nothing."""
+@max_length_option
+def validate(cases, max_length):
+    """Load and check every CASE (all lengths' netlists and positions, the size guards); solve nothing."""
+    from ..casefile.limits import check_size
     from ..casefile.loader import check_case, load_case
 
     failed = False
     for path in case_files(cases):
         try:
             case = load_case(path)
+            check_size(case, max_length)
             check_case(case)
         except UserError as exc:
             click.echo(f"tcverify: error: {exc}", err=True)

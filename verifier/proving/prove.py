@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..casefile.limits import MAX_LENGTH, check_size
 from ..casefile.loader import load_case
 from ..casefile.models import Case
 from ..encodings.cnf import EncodingOptions
@@ -31,6 +32,7 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    max_length: int = MAX_LENGTH  # the size guard on lengths (casefile/limits.py)
 
 
 @dataclass
@@ -102,6 +104,7 @@ def prove_path(path: str, options: ProveOptions = ProveOptions(), on_length: Cal
     start = time.monotonic()
     try:
         case = load_case(path, overrides=options.overrides)
+        check_size(case, options.max_length)
     except UserError as exc:
         return CaseResult.error(path, str(exc), time.monotonic() - start)
     return prove_case(case, options, on_length, label=path)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Callable, Optional
 
+from ..casefile.limits import check_size
 from ..casefile.loader import load_case
 from ..errors import InternalError, UserError
 from .prove import CaseResult, LengthResult, ProveOptions, assemble, decide_lengths
@@ -105,7 +106,9 @@ def run_unit(unit: Unit, options: ProveOptions, cases: Optional[dict] = None):
         key = (unit.path, options.overrides)
         warnings = []
         if key not in cases:
-            cases[key] = load_case(unit.path, overrides=options.overrides, warn=warnings.append)
+            case = load_case(unit.path, overrides=options.overrides, warn=warnings.append)
+            check_size(case, options.max_length)
+            cases[key] = case
         case = cases[key]
         if unit.lengths is None or unit.lengths == ():  # a length unit of a case loaded elsewhere says nothing
             yield from map(Warned, warnings)
