@@ -76,38 +76,49 @@ def encode(circuit, roots, pool, options: EncodingOptions = EncodingOptions()) -
     """Clauses defining a literal for every node in the cone of `roots`."""
     options.check()
     start = pool.top
-    encoding = Encoding([])
-    lits, clauses = encoding.lits, encoding.clauses
-    true_lit = None
-
-    def constant(value):
-        nonlocal true_lit
-        if true_lit is None:
-            true_lit = pool.id()
-            clauses.extend(const_clauses(true_lit, True))
-        return true_lit if value else -true_lit
-
+    encoder = _Encoder(pool, options)
+    encoding = Encoding(encoder.clauses)
+    lits = encoding.lits
     for node in circuit.cone(roots):
         gate = circuit.gates[node]
-        ins = [lits[a] for a in gate.inputs]
-        if gate.op == "input":
-            lits[node] = pool.id()
-        elif gate.op == "const":
-            lits[node] = constant(gate.value)
-        elif gate.op == "not":
-            lits[node] = -ins[0]
-        elif gate.op == "threshold":
-            value = threshold_value(ins, gate.weights, gate.t, pool, options, clauses)
-            lits[node] = constant(value) if value is True or value is False else value
-        else:
-            y = lits[node] = pool.id()
-            if gate.op == "and":
-                clauses.extend(and_clauses(y, ins))
-            elif gate.op == "or":
-                clauses.extend(or_clauses(y, ins))
-            elif gate.op == "xor":
-                clauses.extend(xor_clauses(y, ins, pool))
-            else:  # pragma: no cover - ir.GateCircuit builds no other op
-                raise AssertionError(gate.op)
+        lits[node] = _ENCODE[gate.op](encoder, gate, [lits[a] for a in gate.inputs])
     encoding.variables = pool.top - start
     return encoding
+
+
+@dataclass
+class _Encoder:
+    """The state one `encode` call shares between its gates."""
+
+    pool: object
+    options: EncodingOptions
+    clauses: list = field(default_factory=list)
+    true_lit: int = 0  # 0 until a constant is needed
+
+    def constant(self, value: bool) -> int:
+        if not self.true_lit:
+            self.true_lit = self.pool.id()
+            self.clauses.extend(const_clauses(self.true_lit, True))
+        return self.true_lit if value else -self.true_lit
+
+    def gate(self, clauses_of, ins, *extra) -> int:
+        """A fresh literal y with the Tseitin clauses `clauses_of(y, ins, *extra)`."""
+        y = self.pool.id()
+        self.clauses.extend(clauses_of(y, ins, *extra))
+        return y
+
+    def threshold(self, gate, ins) -> int:
+        value = threshold_value(ins, gate.weights, gate.t, self.pool, self.options, self.clauses)
+        return self.constant(value) if value is True or value is False else value
+
+
+# IR op -> (encoder, gate, input literals) -> the gate's literal
+_ENCODE = {
+    "input": lambda encoder, gate, ins: encoder.pool.id(),
+    "const": lambda encoder, gate, ins: encoder.constant(gate.value),
+    "not": lambda encoder, gate, ins: -ins[0],
+    "and": lambda encoder, gate, ins: encoder.gate(and_clauses, ins),
+    "or": lambda encoder, gate, ins: encoder.gate(or_clauses, ins),
+    "xor": lambda encoder, gate, ins: encoder.gate(xor_clauses, ins, encoder.pool),
+    "threshold": _Encoder.threshold,
+}

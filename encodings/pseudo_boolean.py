@@ -26,10 +26,10 @@ from math import gcd
 
 from pysat.pb import EncType, PBEnc
 
+from ..semantics.number_format import INT64_SAFE
 from .gates import monotone_ite_value, tie_clauses
 
 BDD_NODE_LIMIT = 20000
-PINDAKAAS_LIMIT = 2**62  # Pindakaas takes 64-bit coefficients
 
 
 def normalize(lits, weights, t):
@@ -68,7 +68,7 @@ def bdd(lits, weights, t, y, pool) -> list:
     """Reified BDD (see the module docstring); needs normalized input
     (positive weights); falls back to `pysat-adder` above BDD_NODE_LIMIT nodes
     unless the weights are too large for Pindakaas."""
-    fits = sum(weights) < PINDAKAAS_LIMIT
+    fits = sum(weights) < INT64_SAFE
     diagram = _bdd_nodes(list(weights), t, BDD_NODE_LIMIT if fits else None)
     if diagram is None:
         return pysat_reified(lits, weights, t, y, pool, "adder")
@@ -155,7 +155,7 @@ def pysat_reified(lits, weights, t, y, pool, encoding: str) -> list:
     `¬y -> sum <= t-1`, both with fresh variables taken from `pool`.
     Needs normalized input (positive weights, 0 < t <= sum). Weights beyond
     Pindakaas's 64-bit integers go to our `bdd`."""
-    if sum(weights) >= PINDAKAAS_LIMIT:
+    if sum(weights) >= INT64_SAFE:
         return bdd(lits, weights, t, y, pool)
     if encoding in UNARY_ENCODINGS and t > UNARY_LIMIT:
         encoding = "adder"

@@ -5,20 +5,20 @@ counterexample length must equal the enumerated one."""
 import random
 
 import pytest
-from tcverify.casefile.loader import parse_netlist
+from tcverify.casefile.netlist import parse_netlist
 from tcverify.casefile.models import Case, Circuit, Dfa
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
 from tcverify.semantics import evaluate
+from tcverify.semantics.gate_ops import NETLIST_OPS
 
 ALPHABET = ("a", "b", "c")
-OPS = ("threshold", "majority", "and", "or", "not", "xor", "const")
 
 
 def random_netlist_spec(rng: random.Random, n: int, size: int) -> dict:
     names = [f"x[{i}][{a}]" for i in range(n) for a in ALPHABET]
     gates = []
     for k in range(size):
-        op = rng.choice(OPS)
+        op = rng.choice(NETLIST_OPS)
         gate = {"id": f"g{k}", "op": op}
         if op == "const":
             gate["value"] = rng.randint(0, 1)

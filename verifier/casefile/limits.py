@@ -56,7 +56,7 @@ def estimate_gates(model: Transformer, n: int) -> int:
     for the scores and weighted values of every head."""
     N = n + (model.bos is not None) + (model.eos is not None)
     w = model.number_format.int_bits + model.number_format.frac_bits + 1
-    constants, pairs = _nonzero(model.readout_weights), 0
+    constants, pairs = _nonzero(model.readout.weights), 0
     for block in model.blocks:
         if isinstance(block, Attention):
             for head in block.heads:

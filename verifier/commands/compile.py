@@ -17,6 +17,7 @@ from ..casefile.models import Case, Transformer
 from ..errors import UserError
 from ..lowering.ir import GateCircuit
 from ..lowering.lower_transformer import lower_transformer
+from ..semantics.gate_ops import SOURCE_OPS
 
 
 @dataclass
@@ -39,7 +40,7 @@ def compile_side(case: Case, side: str, n: int) -> tuple:
 
 
 def stats(circuit: GateCircuit, outputs) -> CircuitStats:
-    cone = [node for node in circuit.cone(outputs) if circuit.gates[node].op not in ("input", "const")]
+    cone = [node for node in circuit.cone(outputs) if circuit.gates[node].op not in SOURCE_OPS]
     depths = circuit.depths()
     fanins = [len(circuit.gates[node].inputs) for node in cone]
     weights = [max(max(map(abs, g.weights)), abs(g.t)) for g in (circuit.gates[node] for node in cone) if g.op == "threshold"]
@@ -48,24 +49,34 @@ def stats(circuit: GateCircuit, outputs) -> CircuitStats:
 
 
 def to_netlist(circuit: GateCircuit, outputs) -> dict:
-    """The cone of `outputs` as a spec netlist mapping (gates in topological order)."""
+    """The cone of `outputs` as a spec netlist mapping (gates in topological order);
+    inputs are the wires x[i][a], every other IR op is the netlist op of its name."""
     name = {}
     gates = []
     for node in circuit.cone(outputs):
         gate = circuit.gates[node]
         if gate.op == "input":
-            i, a = gate.value
-            name[node] = f"x[{i}][{a}]"
-            continue
-        name[node] = f"g{node}"
-        entry = {"id": name[node], "op": gate.op, "in": [name[a] for a in gate.inputs]}
-        if gate.op == "const":
-            entry = {"id": name[node], "op": "const", "value": gate.value}
-        elif gate.op == "threshold":
-            entry["w"], entry["t"] = list(gate.weights), gate.t
-        gates.append(entry)
+            name[node] = "x[{}][{}]".format(*gate.value)
+        else:
+            name[node] = f"g{node}"
+            gates.append({"id": name[node], "op": gate.op, **_NETLIST_FIELDS[gate.op](gate, name)})
     return {"tcverify_netlist": 1, "alphabet": list(circuit.alphabet), "length": circuit.length,
             "gates": gates, "outputs": [name[o] for o in outputs]}
+
+
+def _inputs(gate, name) -> dict:
+    return {"in": [name[a] for a in gate.inputs]}
+
+
+# IR op (but `input`, a wire) -> (gate, names of the nodes so far) -> the netlist gate's fields beside id and op
+_NETLIST_FIELDS = {
+    "const": lambda gate, name: {"value": gate.value},
+    "not": _inputs,
+    "and": _inputs,
+    "or": _inputs,
+    "xor": _inputs,
+    "threshold": lambda gate, name: {**_inputs(gate, name), "w": list(gate.weights), "t": gate.t},
+}
 
 
 def paper_depth_bound(layers: int, iterated_addition_depth: int = 2) -> int:

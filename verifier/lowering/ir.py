@@ -2,7 +2,7 @@
 topological order over the one-hot inputs x[i][a] (spec section 4).
 
 Gates are `threshold` (integer weights of any sign, 1 iff sum w_k in_k >= t),
-`and`, `or`, `not`, `xor`, `const` and `input`. Nodes are integers indexing
+`and`, `or`, `not`, `xor`, `const` and `input` (`semantics/gate_ops.py`). Nodes are integers indexing
 `GateCircuit.gates`; a gate's inputs always have smaller indices. Building a
 gate hashes it structurally (an identical gate is built once) and propagates
 constants, so lowerings can be written naively.
@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..semantics.gate_ops import IrOp
+from ..semantics.number_format import INT64_SAFE
+
 
 @dataclass(frozen=True)
 class IrGate:
-    op: str  # input const not and or xor threshold
+    op: IrOp
     inputs: tuple = ()  # node ids
     weights: tuple = ()  # threshold only, aligned with inputs
     t: int = 0  # threshold only
@@ -162,26 +165,7 @@ class GateCircuit:
         values = np.zeros((len(self.gates), batch), dtype=bool)
         symbol_index = {a: s for s, a in enumerate(self.alphabet)}
         for node, gate in enumerate(self.gates):
-            op = gate.op
-            if op == "const":
-                values[node] = bool(gate.value)
-            elif op == "input":
-                i, a = gate.value
-                values[node] = words_onehot[:, i, symbol_index[a]].astype(bool)
-            elif op == "not":
-                values[node] = ~values[gate.inputs[0]]
-            elif op == "and":
-                values[node] = np.all(values[list(gate.inputs)], axis=0)
-            elif op == "or":
-                values[node] = np.any(values[list(gate.inputs)], axis=0)
-            elif op == "xor":
-                values[node] = np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0)
-            elif op == "threshold":
-                weights = np.array(gate.weights, dtype=object if _big(gate) else np.int64)
-                total = weights @ values[list(gate.inputs)].astype(weights.dtype)
-                values[node] = total >= gate.t
-            else:  # pragma: no cover - the constructors above make no other op
-                raise AssertionError(op)
+            values[node] = _EVALUATE[gate.op](gate, values, words_onehot, symbol_index)
         if outputs is not None:
             return values[list(outputs)].T
         return values.T
@@ -216,5 +200,26 @@ def _flatten(nodes):
             yield a
 
 
-def _big(gate: IrGate) -> bool:
-    return sum(abs(w) for w in gate.weights) >= 2**62
+# -- evaluation of one gate on a batch: (gate, values [nodes, batch], words_onehot, symbol_index) -> [batch]
+
+
+def _evaluate_input(gate, values, words_onehot, symbol_index):
+    i, a = gate.value
+    return words_onehot[:, i, symbol_index[a]].astype(bool)
+
+
+def _evaluate_threshold(gate, values, words_onehot, symbol_index):
+    big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
+    weights = np.array(gate.weights, dtype=object if big else np.int64)
+    return weights @ values[list(gate.inputs)].astype(weights.dtype) >= gate.t
+
+
+_EVALUATE = {
+    "input": _evaluate_input,
+    "const": lambda gate, values, *_: bool(gate.value),
+    "not": lambda gate, values, *_: ~values[gate.inputs[0]],
+    "and": lambda gate, values, *_: np.all(values[list(gate.inputs)], axis=0),
+    "or": lambda gate, values, *_: np.any(values[list(gate.inputs)], axis=0),
+    "xor": lambda gate, values, *_: np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0),
+    "threshold": _evaluate_threshold,
+}

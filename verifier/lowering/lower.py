@@ -8,6 +8,7 @@ through `lower_transformer.py`.
 from __future__ import annotations
 
 from ..casefile.models import Circuit, Dfa, Netlist, Transformer
+from ..semantics.gate_ops import majority_threshold
 from .ir import GateCircuit
 
 
@@ -28,24 +29,20 @@ def lower_netlist(netlist: Netlist, circuit: GateCircuit) -> list:
     """Gate by gate; `majority` is the threshold gate sum >= floor(m/2) + 1."""
     node = {f"x[{i}][{a}]": circuit.input(i, a) for (i, a) in circuit.inputs}
     for gate in netlist.gates:
-        ins = [node[name] for name in gate.inputs]
-        if gate.op == "threshold":
-            node[gate.id] = circuit.threshold(ins, gate.weights, gate.t)
-        elif gate.op == "majority":
-            node[gate.id] = circuit.threshold(ins, [1] * len(ins), len(ins) // 2 + 1)
-        elif gate.op == "and":
-            node[gate.id] = circuit.and_(*ins)
-        elif gate.op == "or":
-            node[gate.id] = circuit.or_(*ins)
-        elif gate.op == "xor":
-            node[gate.id] = circuit.xor(*ins)
-        elif gate.op == "not":
-            node[gate.id] = circuit.not_(ins[0])
-        elif gate.op == "const":
-            node[gate.id] = circuit.const(gate.value)
-        else:  # pragma: no cover - the loader admits no other op
-            raise AssertionError(gate.op)
+        node[gate.id] = _LOWER[gate.op](circuit, gate, [node[name] for name in gate.inputs])
     return [node[name] for name in netlist.outputs]
+
+
+# netlist op -> (circuit, gate, input nodes) -> IR node
+_LOWER = {
+    "threshold": lambda circuit, gate, ins: circuit.threshold(ins, gate.weights, gate.t),
+    "majority": lambda circuit, gate, ins: circuit.threshold(ins, [1] * len(ins), majority_threshold(len(ins))),
+    "and": lambda circuit, gate, ins: circuit.and_(*ins),
+    "or": lambda circuit, gate, ins: circuit.or_(*ins),
+    "xor": lambda circuit, gate, ins: circuit.xor(*ins),
+    "not": lambda circuit, gate, ins: circuit.not_(ins[0]),
+    "const": lambda circuit, gate, ins: circuit.const(gate.value),
+}
 
 
 def lower_dfa(dfa: Dfa, circuit: GateCircuit, outputs: str) -> list:

@@ -121,6 +121,8 @@ def run_unit(unit: Unit, options: ProveOptions, cases: Optional[dict] = None):
         ending = Failed(str(exc))
     except MemoryError:
         ending = Stopped("memory", time.monotonic() - start)
+    except InternalError as exc:  # e.g. a counterexample that does not replay, a proof that does not check
+        ending = Crashed(str(exc))
     except Exception as exc:  # a bug in tcverify, reported by the parent as exit 70
         ending = Crashed(f"{type(exc).__name__}: {exc}")
     if isinstance(ending, Stopped):

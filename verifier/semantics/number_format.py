@@ -15,6 +15,7 @@ import numpy as np
 
 ROUNDING_MODES = ("nearest_even", "floor", "truncate")
 OVERFLOW_MODES = ("saturate", "wrap")
+INT64_SAFE = 2**62  # integer sums below this in magnitude fit int64 (numpy, Pindakaas' coefficients)
 
 
 def round_div(num, den, mode):

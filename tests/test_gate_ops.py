@@ -1,0 +1,93 @@
+"""The gate ops are defined once (`semantics/gate_ops.py`): every dispatch table
+covers every op of its kind, and the tables agree gate by gate with the exact
+evaluator's, on every assignment of small fan-ins."""
+
+import itertools
+
+import numpy as np
+import pytest
+from pysat.formula import IDPool
+from pysat.solvers import Solver
+from tcverify.casefile.loader import parse_netlist
+from tcverify.casefile.models import Gate, Netlist
+from tcverify.commands import compile as compile_command
+from tcverify.encodings import cnf
+from tcverify.lowering import ir, lower
+from tcverify.semantics import batch, evaluate
+from tcverify.semantics.gate_ops import IR_OPS, NETLIST_OPS, SOURCE_OPS, majority_threshold
+
+TABLES = [
+    ("exact evaluator", evaluate.GATE_VALUE, set(NETLIST_OPS)),
+    ("batch evaluator", batch._NETLIST_BATCH, set(NETLIST_OPS)),
+    ("lowering to the IR", lower._LOWER, set(NETLIST_OPS)),
+    ("IR evaluate", ir._EVALUATE, set(IR_OPS)),
+    ("CNF encoding", cnf._ENCODE, set(IR_OPS)),
+    ("netlist writer", compile_command._NETLIST_FIELDS, set(IR_OPS) - {"input"}),  # inputs are wires
+]
+
+
+@pytest.mark.parametrize("name, table, ops", TABLES, ids=[name for name, _, _ in TABLES])
+def test_every_table_covers_every_op(name, table, ops):
+    assert set(table) == ops, f"{name}: missing {ops - set(table)}, extra {set(table) - ops}"
+
+
+def test_netlist_and_ir_ops_relate():
+    """Majority is netlist only (a threshold in the IR), input IR only (a wire)."""
+    assert set(NETLIST_OPS) - {"majority"} == set(IR_OPS) - {"input"}
+    assert set(SOURCE_OPS) <= set(IR_OPS)
+    assert len(set(NETLIST_OPS)) == len(NETLIST_OPS) and len(set(IR_OPS)) == len(IR_OPS)
+
+
+@pytest.mark.parametrize("m", range(0, 8))
+def test_majority_threshold_is_strict_majority(m):
+    for ones in range(m + 1):
+        assert (ones >= majority_threshold(m)) == (2 * ones > m)
+
+
+def small_gates():
+    """One gate of each netlist op for each fan-in the op admits (up to 3),
+    thresholds with weights of both signs."""
+    for op in NETLIST_OPS:
+        if op == "const":
+            yield from (Gate("g", "const", value=v) for v in (0, 1))
+        elif op == "not":
+            yield Gate("g", "not", ("x[0][1]",))
+        elif op == "threshold":
+            for weights in [(), (2,), (-1,), (1, -2), (3, -1, 2), (1, 1, 1)]:
+                for t in (-1, 0, 1, 2, 3):
+                    yield Gate("g", "threshold", tuple(f"x[{i}][1]" for i in range(len(weights))), weights, t)
+        else:
+            for fan_in in range(4):
+                yield Gate("g", op, tuple(f"x[{i}][1]" for i in range(fan_in)))
+
+
+@pytest.mark.parametrize("gate", list(small_gates()), ids=lambda g: f"{g.op}{len(g.inputs)}w{g.weights}t{g.t}v{g.value}")
+def test_tables_agree_with_the_exact_evaluator(gate):
+    n = 3
+    netlist = Netlist(("0", "1"), n, (gate,), ("g",))
+    words = list(itertools.product("01", repeat=n))
+    expected = [evaluate.run_netlist(netlist, w) for w in words]
+    assert expected == [[evaluate.GATE_VALUE[gate.op](gate, [int(w[int(name[2])]) for name in gate.inputs])] for w in words]
+
+    indices = np.array([[int(a) for a in w] for w in words])
+    assert batch.run_netlist_batch(netlist, indices).astype(int).tolist() == expected
+
+    circuit = ir.GateCircuit(n, "01")
+    root, = lower.lower_netlist(netlist, circuit)
+    onehot = np.stack([indices == 0, indices == 1], axis=2)
+    assert circuit.evaluate(onehot, [root]).astype(int).tolist() == expected
+
+    # the CNF with the inputs fixed is satisfiable and gives the gate's value (no vacuity)
+    pool = IDPool()
+    encoding = cnf.encode(circuit, [root] + list(circuit.inputs.values()), pool)
+    with Solver(name="cadical195", bootstrap_with=encoding.clauses) as solver:
+        for w, [bit] in zip(words, expected):
+            fixed = [encoding.lit(circuit.input(i, a)) * (1 if w[i] == a else -1) for i in range(n) for a in "01"]
+            assert solver.solve(assumptions=fixed)
+            assert solver.solve(assumptions=fixed + [encoding.lit(root) * (1 if bit else -1)])
+            assert not solver.solve(assumptions=fixed + [encoding.lit(root) * (-1 if bit else 1)])
+
+    # the netlist writer round-trips through the loader
+    written = compile_command.to_netlist(circuit, [root])
+    reread = parse_netlist(written, "<written>", ("0", "1"), n, "last")
+    assert [evaluate.run_netlist(reread, w) for w in words] == expected
