@@ -5,8 +5,9 @@ the key instead of a hang. The spec sets no limits; these are tcverify's
 
 - `MAX_LENGTH`: the longest input length (`prove/validate --max-length` raise it).
 - `MAX_WORD_BITS`: int_bits + frac_bits of a number format, and exp_frac_bits.
-- `MAX_PARAMETERS`: parameters per model, counted while reading (YAML aliases can
-  repeat a row a million times in a few bytes).
+- `MAX_PARAMETERS`: parameters per model, counted while reading, a matrix before
+  any of its rows is converted (YAML aliases can repeat a row a million times in
+  a few bytes).
 - `MAX_NETLIST_GATES`: gates of one netlist (a file, a builder's result).
 - `MAX_MITER_GATES`: an upper estimate of the IR gates of a transformer's miter
   at one length (`estimate_gates`); far above what lowers in an hour.
@@ -19,7 +20,7 @@ from .models import Attention, Case, Transformer
 
 MAX_LENGTH = 1000
 MAX_WORD_BITS = 64
-MAX_PARAMETERS = 2_000_000
+MAX_PARAMETERS = 1_000_000
 MAX_NETLIST_GATES = 5_000_000
 MAX_MITER_GATES = 5 * 10 ** 8
 

@@ -154,6 +154,7 @@ class TransformerLoader:
                 or any(len(row) != width for row in value):
             shape = f"{len(value)} x {width}" if all(len(row) == width for row in value) else "ragged"
             raise UserError(f"the matrix is {shape}, but must be {want}", self.path, key)
+        count_parameters(self.parameters + len(value) * width, self.path, key)  # before converting any row
         return tuple(self.vector(row, f"{key}[{r}]") for r, row in enumerate(value))
 
     def _bias(self, data, name, key, length):
