@@ -98,18 +98,17 @@ class Finished:
 
 def run_unit(unit: Unit, options: ProveOptions, cases: Optional[dict] = None):
     """The messages of one unit, ending with `Finished`. `cases` caches loaded
-    cases by (path, overrides) across the units a worker runs."""
+    cases by path across the units a worker runs (with the same `options`)."""
     start = time.monotonic()
     deadline = start + options.timeout if options.timeout else None
     cases = {} if cases is None else cases
     try:
-        key = (unit.path, options.overrides)
         warnings = []
-        if key not in cases:
+        if unit.path not in cases:
             case = load_case(unit.path, overrides=options.overrides, warn=warnings.append)
             check_size(case, options.max_length)
-            cases[key] = case
-        case = cases[key]
+            cases[unit.path] = case
+        case = cases[unit.path]
         if unit.lengths is None or unit.lengths == ():  # a length unit of a case loaded elsewhere says nothing
             yield from map(Warned, warnings)
         yield Loaded(case.name, case.expect, case.lengths, time.monotonic() - start)
