@@ -69,7 +69,7 @@ def is_case_file(path) -> bool:
     try:
         with open(path) as handle:
             top = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8, a huge integer
         return False
     return isinstance(top, dict) and "tcverify" in top
 

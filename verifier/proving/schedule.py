@@ -145,17 +145,24 @@ def become_worker(memory_limit: Optional[int]):
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _worker_main(connection, options: ProveOptions, memory_limit: Optional[int]):
+def _serve(connection, next_unit: Callable, options: ProveOptions, memory_limit: Optional[int]):
+    """A worker's life: run units from `next_unit()` until it gives None, sending
+    their messages; never returns (no traceback, no atexit of the parent's)."""
     become_worker(memory_limit)
     cases = {}
     try:
-        while True:
-            for message in run_unit(connection.recv(), options, cases):
+        for unit in iter(next_unit, None):
+            for message in run_unit(unit, options, cases):
                 connection.send(message)
     except MemoryError:  # even the answer did not fit: the parent reads the exit code
         os._exit(MEMORY_EXIT_CODE)
-    except BaseException:  # the parent closed the pipe, or a bug: no traceback from a worker
+    except BaseException:  # the parent closed the pipe, or a bug
         os._exit(1)
+    os._exit(0)
+
+
+def _worker_main(connection, options: ProveOptions, memory_limit: Optional[int]):
+    _serve(connection, connection.recv, options, memory_limit)
 
 
 def death_reason(exitcode: Optional[int], memory_limit: Optional[int]) -> Optional[str]:
@@ -168,13 +175,17 @@ def death_reason(exitcode: Optional[int], memory_limit: Optional[int]) -> Option
 
 
 def run_unit_bounded(unit: Unit, options: ProveOptions, memory_limit: Optional[int] = None) -> list:
-    """The messages of `unit` run in a child process (fork) that is killed at
-    the time limit (plus a grace) — for a backend whose workers are elsewhere."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_bounded_child, args=(sender, unit, options, memory_limit), daemon=True)
+    """The messages of `unit` run in a child process that is killed at the time
+    limit (plus a grace) — for a backend whose workers are elsewhere. A plain
+    fork, so it works in daemonic worker processes (Dask's), which
+    multiprocessing does not let have children."""
+    receiver, sender = multiprocessing.Pipe(duplex=False)
     start = time.monotonic()
-    child.start()
+    pid = os.fork()
+    if pid == 0:
+        receiver.close()
+        units = iter([unit])
+        _serve(sender, lambda: next(units, None), options, memory_limit)
     sender.close()
     limit = start + options.timeout + KILL_GRACE_S if options.timeout else None
     messages = []
@@ -187,24 +198,15 @@ def run_unit_bounded(unit: Unit, options: ProveOptions, memory_limit: Optional[i
             try:
                 messages.append(receiver.recv())
             except EOFError:
-                child.join()
-                messages += [_died(child.exitcode, memory_limit, time.monotonic() - start), Finished()]
+                _, status = os.waitpid(pid, 0)
+                pid = None
+                messages += [_died(os.waitstatus_to_exitcode(status), memory_limit, time.monotonic() - start), Finished()]
     finally:
-        child.kill()
-        child.join()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
         receiver.close()
     return messages
-
-
-def _bounded_child(connection, unit, options, memory_limit):
-    become_worker(memory_limit)
-    try:
-        for message in run_unit(unit, options):
-            connection.send(message)
-    except MemoryError:
-        os._exit(MEMORY_EXIT_CODE)
-    except BaseException:
-        os._exit(1)
 
 
 def _died(exitcode, memory_limit, time_s):
