@@ -111,6 +111,7 @@ def solver_options(function):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
 @click.option("--timeout", type=float, default=None, help="Seconds per case (with --jobs: per length), covering loading, lowering and solving; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
+@click.option("--no-rewrite", is_flag=True, help="Build every transformer sum as a word (no linear-form rewriting).")
 @click.option("--no-sweep", is_flag=True, help="Skip SAT sweeping (merging proved-equal nodes) before the final solve.")
 @click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
@@ -123,8 +124,8 @@ def solver_options(function):
 @max_length_option
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, no_sweep, method, certify, proof_dir, jobs, max_memory, junit, max_length,
-          settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, max_memory, junit,
+          max_length, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -138,7 +139,8 @@ def prove(cases, as_json, timeout, no_sample, no_sweep, method, certify, proof_d
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
                            sample=not no_sample, sweep=not no_sweep, overrides=tuple(parse_override(s) for s in settings),
-                           method=method, certify=certify, proof_dir=proof_dir, max_length=max_length)
+                           method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite,
+                           max_length=max_length)
     memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
     results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit)
     if junit:
