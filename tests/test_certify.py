@@ -203,6 +203,15 @@ def test_a_formula_refuted_by_propagation_needs_only_the_empty_clause():
     assert certify.check_unsat_proof([[1], [-1, 2], [-2]], ["0"]).lemmas == 1
     with pytest.raises(certify.ProofRejected):
         certify.check_unsat_proof([[1], [-1, 2]], ["0"])
+    with pytest.raises(certify.ProofRejected):  # a lemma falsified at the top level is not RUP
+        certify.check_unsat_proof([[1], [-1, 2]], ["-2 0", "0"])
+
+
+def test_a_check_past_the_deadline_gives_no_answer():
+    cnf = real_miter()
+    proof = cadical_proof(cnf.clauses)
+    assert len(proof) > certify.DEADLINE_EVERY
+    assert certify.check_unsat_proof(cnf.clauses, proof, deadline=0.0) is None
 
 
 def test_a_proof_over_several_deadline_slices_checks(monkeypatch):

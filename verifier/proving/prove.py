@@ -191,19 +191,16 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     if answer.status == "sat":
         return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
                 cnf.decode(answer.model, case.alphabet, n))
-    if answer.status == "unsat" and options.certify:
-        stats |= certify_unsat(case, n, cnf, answer.proof, options.proof_dir)
     status = "equivalent" if answer.status == "unsat" else "unknown"
+    if answer.status == "unsat" and options.certify:
+        if options.proof_dir:
+            certify.write_proof(options.proof_dir, case.path, n, cnf, answer.proof)
+        check = certify.check_unsat_proof(cnf.clauses, answer.proof, deadline)  # ProofRejected if it fails
+        if check is None:
+            status = "unknown"  # out of time before the proof was checked
+        else:
+            stats |= dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
     return LengthResult(n, status, "sat", time.monotonic() - start, **stats), None
-
-
-def certify_unsat(case: Case, n: int, cnf, proof: list, proof_dir: Optional[str]) -> dict:
-    """Check the solver's proof that the miter CNF is unsatisfiable (after writing
-    both to `proof_dir` if given); a proof that does not check raises ProofRejected."""
-    if proof_dir:
-        certify.write_proof(proof_dir, case.path, n, cnf, proof)
-    check = certify.check_unsat_proof(cnf.clauses, proof)
-    return dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
 
 
 def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
