@@ -183,8 +183,6 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
-    if length_method(case, n, options, miter) == "exhaustive":
-        return enumerate_length(case, n, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
     answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
@@ -203,20 +201,18 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     return LengthResult(n, status, "sat", time.monotonic() - start, **stats), None
 
 
-def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
+def length_method(case: Case, n: int, options: ProveOptions) -> str:
     """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
     (and `auto` without the batch evaluator, `sample=False`) never does; `auto`
-    enumerates when the estimated enumeration time is below AUTO_ENUMERATE_S,
-    or, once the miter is built, below the SAT path's estimate for its size."""
+    enumerates when the estimated enumeration time is at most the SAT path's
+    (`exhaustive.enumeration_seconds`, `exhaustive.sat_seconds`: from the
+    models' shapes alone, before anything is lowered)."""
     if options.method == "exhaustive":
         exhaustive.check_enumerable(case, n)
         return "exhaustive"
     if options.method == "sat" or not options.sample or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
         return "sat"
-    estimate = exhaustive.enumeration_seconds(case, n)
-    if miter is None:
-        return "exhaustive" if estimate <= exhaustive.AUTO_ENUMERATE_S else "sat"
-    return "exhaustive" if estimate <= exhaustive.sat_seconds(len(miter.circuit.cone([miter.diff]))) else "sat"
+    return "exhaustive" if exhaustive.enumeration_seconds(case, n) <= exhaustive.sat_seconds(case, n) else "sat"
 
 
 def enumerate_length(case: Case, n: int, deadline, start: float):
