@@ -283,3 +283,22 @@ def test_cli_certify_needs_a_cadical_solver():
     path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
     run = CliRunner().invoke(main, ["prove", path, "--certify", "--solver", "maplesat"])
     assert run.exit_code == 2 and "--solver" in run.output and "Traceback" not in run.output
+
+
+def test_under_certify_the_proof_is_about_the_exact_miter_cnf(tmp_path, monkeypatch):
+    """Sweeping would rewrite the miter; under --certify it is off even where it
+    would apply (EASY_CONFLICTS = 0 sweeps every miter), so the CNF written
+    beside the proof is the miter's own CNF, clause for clause."""
+    from tcverify.proving import prove
+
+    monkeypatch.setattr(prove, "EASY_CONFLICTS", 0)
+    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
+    case = dataclasses.replace(load_case(path, warn=lambda message: None), lengths=(8,))
+    swept = prove_case(case, ProveOptions(method="sat")).per_length[0]
+    assert swept.merged > 0  # without --certify this miter is swept
+    outcome = prove_case(case, ProveOptions(method="sat", proof_dir=str(tmp_path), certify=True)).per_length[0]
+    assert outcome.certified and outcome.merged == 0
+    cnf_path, _ = certify.proof_files(str(tmp_path), path, 8)
+    with open(cnf_path) as handle:
+        written = [[int(w) for w in line.split()[:-1]] for line in handle if line[0] not in "cp"]
+    assert written == miter_cnf(build_miter(case, 8)).clauses

@@ -195,7 +195,7 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
                    max_conflicts=EASY_CONFLICTS if sweeping else None)
     if sweeping and answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
         return sweep_and_solve(case, n, miter, options, deadline, start, answer.conflicts)
-    return sat_outcome(case, n, cnf, answer, options, start)
+    return sat_outcome(case, n, cnf, answer, options, start, deadline)
 
 
 def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float, conflicts: int):
@@ -212,10 +212,10 @@ def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, 
     cnf = miter_cnf(result.miter, options.encoding)
     answer = solve(cnf.clauses, options.solver, deadline)
     answer.conflicts += conflicts
-    return sat_outcome(case, n, cnf, answer, options, start, **swept)
+    return sat_outcome(case, n, cnf, answer, options, start, deadline, **swept)
 
 
-def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, **swept):
+def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, deadline=None, **swept):
     """The LengthResult (and counterexample word) of the solver's `answer` on `cnf`."""
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     if answer.status == "sat":
