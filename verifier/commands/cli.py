@@ -117,7 +117,7 @@ def solver_options(function):
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
 @click.option("--certify", is_flag=True, help="Check every SAT proof of unsatisfiability inside tcverify (RUP check); see docs/proofs.md.")
 @click.option("--proof-dir", type=click.Path(file_okay=False), default=None,
-              help="With --certify (implied): write each certified length's CNF (DIMACS) and proof (DRAT) here.")
+              help="With --certify (implied): write each UNSAT length's CNF (DIMACS) and proof (DRAT) here.")
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
 @click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
