@@ -40,7 +40,8 @@ def check_solver(name: str) -> str:
     return name
 
 
-def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None) -> SolveResult:
+def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None,
+          conflicts_per_slice: int = CONFLICTS_PER_SLICE) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
     "unknown" once it has passed (checked between slices of conflicts)."""
     start = time.monotonic()
@@ -52,7 +53,7 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
             else:
                 if time.monotonic() >= deadline:
                     return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices)
-                engine.conf_budget(CONFLICTS_PER_SLICE)
+                engine.conf_budget(conflicts_per_slice)
                 answer = engine.solve_limited()
                 slices += 1
             if answer is True:
