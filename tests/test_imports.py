@@ -1,0 +1,95 @@
+"""No import cycle among tcverify's modules: every `import` and `from ... import`
+(at module level and inside functions) is parsed with `ast`, resolved to a
+module of the package, and the graph must be acyclic. Also: every package
+folder is listed in pyproject.toml, so an ordinary install has all of it."""
+
+import ast
+import importlib
+import os
+import tomllib
+
+from conftest import ROOT
+
+
+def packages() -> dict:
+    """Package name -> its folder, from pyproject.toml (as installed)."""
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        names = tomllib.load(handle)["tool"]["setuptools"]["packages"]
+    return {name: os.path.dirname(importlib.import_module(name).__file__) for name in names}
+
+
+def modules() -> dict:
+    """Module name -> source file, for every module of every package."""
+    found = {}
+    for package, folder in packages().items():
+        for file in os.listdir(folder):
+            if file.endswith(".py"):
+                stem = file[:-3]
+                found[package if stem == "__init__" else f"{package}.{stem}"] = os.path.join(folder, file)
+    return found
+
+
+def imported(name: str, path: str, known) -> set:
+    """The modules of `known` that the module `name` (file `path`) imports."""
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return {target for target in targets if target in known and target != name}
+
+
+def find_cycle(graph: dict):
+    """One cycle of `graph` as a list of nodes, or None (depth-first search)."""
+    state = {}
+    stack = []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_no_import_cycle():
+    known = modules()
+    graph = {name: imported(name, path, known) for name, path in known.items()}
+    assert sum(len(edges) for edges in graph.values()) > 50  # the parser does see the imports
+    assert graph["tcverify.commands.sweep"] >= {"tcverify.casefile.overrides", "tcverify.proving.prove"}
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_find_cycle_finds_cycles():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_every_package_folder_is_in_pyproject():
+    listed = {os.path.realpath(folder) for folder in packages().values()}
+    for top in ("verifier", "encodings"):
+        for folder, _, files in os.walk(os.path.join(ROOT, top)):
+            if "__init__.py" in files:
+                assert os.path.realpath(folder) in listed, f"{folder} is not in pyproject.toml's packages"
