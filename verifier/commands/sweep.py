@@ -13,14 +13,14 @@ from typing import Optional
 from ..casefile.loader import load_case
 from ..casefile.overrides import parse_override, parse_range
 from ..errors import UserError
-from ..proving.prove import ProveOptions, prove_case
+from ..proving.prove import ProveOptions, Verdict, prove_case
 from .plotting import pyplot, save
 
 
 @dataclass
 class SweepRow:
     value: object
-    verdict: str
+    verdict: Verdict
     longest_proved: Optional[int]  # every listed length up to it is proved (lengths are decided in order)
     shortest_counterexample: Optional[dict]
     time_s: float

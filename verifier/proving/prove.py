@@ -8,7 +8,7 @@ import functools
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import numpy as np
 
@@ -22,6 +22,10 @@ from .solver import DEFAULT_SOLVER, solve
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
+
+LengthStatus = Literal["equivalent", "counterexample", "unknown"]
+Method = Literal["sat", "sampling", "trivial", "timeout"]  # how the length was decided ("timeout": not reached)
+Verdict = Literal["equivalent", "counterexample", "unknown", "error"]
 
 
 @dataclass
@@ -37,8 +41,8 @@ class ProveOptions:
 @dataclass
 class LengthResult:
     n: int
-    status: str  # "equivalent" | "counterexample" | "unknown"
-    method: str  # "sat" | "sampling" | "trivial"
+    status: LengthStatus
+    method: Method
     time_s: float
     variables: int = 0
     clauses: int = 0
@@ -48,7 +52,7 @@ class LengthResult:
 class CaseResult:
     case: str  # the path as given
     name: str
-    verdict: str  # equivalent | counterexample | unknown | error
+    verdict: Verdict
     expect: Optional[str]
     lengths: list = field(default_factory=list)  # the lengths decided
     time_s: float = 0.0

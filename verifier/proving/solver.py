@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Literal, Optional
 
 from pysat.solvers import Solver
 
@@ -28,7 +28,7 @@ CONFLICTS_PER_SLICE = 20000
 
 @dataclass
 class SolveResult:
-    status: str  # "sat" | "unsat" | "unknown"
+    status: Literal["sat", "unsat", "unknown"]
     model: Optional[list] = None  # literals of a satisfying assignment
     time_s: float = 0.0
     conflicts_slices: int = 0
