@@ -29,8 +29,9 @@ def modules() -> dict:
     return found
 
 
-def imported(name: str, path: str, known) -> set:
-    """The modules of `known` that the module `name` (file `path`) imports."""
+def imports(name: str, path: str) -> set:
+    """Every module name the module `name` (file `path`) imports, resolved to
+    absolute names; `from pkg import x` counts both pkg and pkg.x (x may be a module)."""
     package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
     targets = set()
     for node in ast.walk(ast.parse(open(path).read(), path)):
@@ -42,8 +43,13 @@ def imported(name: str, path: str, known) -> set:
                 parent = package.split(".")[:len(package.split(".")) - node.level + 1]
                 base = ".".join(parent + ([node.module] if node.module else []))
             targets.add(base)
-            targets.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
-    return {target for target in targets if target in known and target != name}
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    return targets
+
+
+def imported(name: str, path: str, known) -> set:
+    """The modules of `known` that the module `name` imports."""
+    return {target for target in imports(name, path) if target in known and target != name}
 
 
 def find_cycle(graph: dict):
@@ -80,6 +86,15 @@ def test_no_import_cycle():
     assert graph["tcverify.commands.sweep"] >= {"tcverify.casefile.overrides", "tcverify.proving.prove"}
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_library_is_free_of_the_cli():
+    """Only `commands/` (and `python -m tcverify`) use the CLI and output libraries."""
+    for name, path in modules().items():
+        if name.startswith("tcverify.commands") or name == "tcverify.__main__":
+            continue
+        cli = {t for t in imports(name, path) if t.startswith("tcverify.commands") or t.split(".")[0] in ("click", "rich", "matplotlib")}
+        assert not cli, f"{name} imports {sorted(cli)}"
 
 
 def test_find_cycle_finds_cycles():
