@@ -1,12 +1,11 @@
 """Random small transformers for differential tests (batch vs exact, lowering vs
-exact). Every parameter is on its param_format grid, as the loader guarantees."""
+exact). Every parameter is a grid index on its param_format grid, as the loader gives."""
 
 from __future__ import annotations
 
 import random
-from fractions import Fraction
 
-from tcverify.casefile.models import Attention, Head, Mlp, Positional, Transformer
+from tcverify.casefile.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from tcverify.semantics.number_format import (
     OVERFLOW_MODES,
     ROUNDING_MODES,
@@ -36,12 +35,15 @@ def random_transformer(
     max_length=8,
     number_format=None,
     param_format=None,
+    classes=None,
 ) -> Transformer:
     """A random transformer over `alphabet`. Unset options are drawn at random:
     `d_model` 1-3, 1-3 blocks (attention with 1-2 heads of `head_types`, or an mlp
     with one of `activations`), `bos`/`eos` each present or not (pass a token or
     False to force), `positional` "none" or "table" (rows for strings up to
-    `max_length`), formats from `random_format` (param grid coarser or finer)."""
+    `max_length`), formats from `random_format` (param grid coarser or finer).
+    `classes` (a number) gives an argmax readout over that many classes, with a random
+    accepted set or (half the time) one bit per class; else a threshold readout."""
     fmt = number_format or random_format(rng)
     pfmt = param_format or (fmt if rng.random() < 0.5 else random_format(rng))
     d = d_model or rng.randint(1, 3)
@@ -53,7 +55,7 @@ def random_transformer(
     span = min(pfmt.kmax, 3 << pfmt.frac_bits)  # parameters in about [-3, 3]
 
     def value():
-        return Fraction(rng.randint(max(pfmt.kmin, -span), span), pfmt.scale)
+        return rng.randint(max(pfmt.kmin, -span), span)
 
     def vector(n):
         return tuple(value() for _ in range(n))
@@ -62,7 +64,7 @@ def random_transformer(
         return tuple(vector(cols) for _ in range(rows))
 
     def bias(n):
-        return vector(n) if rng.random() < 0.5 else tuple(Fraction(0) for _ in range(n))
+        return vector(n) if rng.random() < 0.5 else (0,) * n
 
     tokens = list(alphabet) + [t for t in (bos, eos) if t is not None]
     embedding = {t: vector(d) for t in dict.fromkeys(tokens)}
@@ -87,4 +89,9 @@ def random_transformer(
         else:
             hidden = rng.randint(1, 3)
             blocks.append(Mlp(matrix(hidden, d), bias(hidden), rng.choice(activations), matrix(d, hidden), bias(d), residual))
-    return Transformer("<random>", fmt, pfmt, d, embedding, tuple(blocks), vector(d), value(), pos, bos, eos)
+    if classes:
+        accept = tuple(sorted(rng.sample(range(classes), rng.randint(1, classes)))) if rng.random() < 0.5 else None
+        readout = Readout("argmax", matrix(classes, d), bias(classes), accept, tuple(str(c) for c in range(classes)))
+    else:
+        readout = Readout("threshold", (vector(d),), (value(),))
+    return Transformer("<random>", fmt, pfmt, d, embedding, tuple(blocks), readout, pos, bos, eos)

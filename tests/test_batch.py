@@ -2,13 +2,12 @@
 
 import itertools
 import random
-from fractions import Fraction
 
 import numpy as np
 import pytest
 from random_models import random_transformer
 from tcverify.casefile.builtins import FAMILIES, builtin_netlist
-from tcverify.casefile.models import Attention, Circuit, Dfa, Head, Transformer
+from tcverify.casefile.models import Attention, Circuit, Dfa, Head, Readout, Transformer
 from tcverify.semantics import evaluate
 from tcverify.semantics.batch import run_batch
 from tcverify.semantics.number_format import NumberFormat
@@ -101,11 +100,11 @@ def test_dfa_with_missing_transitions():
 def test_hand_built_model_values():
     """A fixed model computed by hand: average of (+1/-1) over a causal prefix, read by sign."""
     fmt = NumberFormat(4, 4)
-    one, zero = Fraction(1), Fraction(0)
+    one, zero = 16, 0  # grid indices of 1 and 0 (F = 4)
     head = Head("average", "causal", ((zero, zero),), ((zero, zero),), ((one, zero),), ((zero,), (one,)),
                 (zero,), (zero,), (zero,))
     model = Transformer("<test>", fmt, fmt, 2, {"0": (-one, zero), "1": (one, zero)},
-                        (Attention((head,), (zero, zero)),), (zero, one), zero)
+                        (Attention((head,), (zero, zero)),), Readout("threshold", ((zero, one),), (zero,)))
     words = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 0, 0]])
     assert run_batch(model, words, ("0", "1"), "every").tolist() == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
     assert [evaluate.run(model, ["01"[s] for s in w], ("0", "1"), "every") for w in words] == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]

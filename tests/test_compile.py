@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import CONFORMANCE, MISSING, conformance_names
-from tcverify.casefile.loader import load_case, parse_netlist
+from tcverify.casefile.loader import load_case
+from tcverify.casefile.netlist import parse_netlist
 from tcverify.casefile.models import Case, Circuit, Transformer
 from tcverify.commands.cli import main
 from tcverify.commands.compile import compile_side, stats, to_netlist

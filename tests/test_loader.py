@@ -11,7 +11,9 @@ import pytest
 import yaml
 from conftest import conformance_names
 from tcverify.casefile.expr import compile_expr
-from tcverify.casefile.loader import check_case, load_case, number, read_yaml
+from tcverify.casefile.loader import check_case, load_case
+from tcverify.casefile.validate import number
+from tcverify.casefile.yaml_io import read_yaml
 from tcverify.errors import UserError
 
 GOOD = conformance_names()
@@ -42,7 +44,8 @@ def test_conformance_rounding_warnings(conformance_dir):
     warnings = []
     case = load_case(os.path.join(conformance_dir, "10-model-file-exact-decimal", "10-model-file-exact-decimal.yaml"),
                      warn=warnings.append)
-    assert case.left.readout_bias == Fr(-1, 4)  # just below the tie -1/8: not float64's -0.125
+    pfmt = case.left.param_format
+    assert pfmt.value(case.left.readout.bias[0]) == Fr(-1, 4)  # just below the tie -1/8: not float64's -0.125
     assert len(warnings) == 1 and "models/exact.yaml" in warnings[0]
 
 
@@ -130,7 +133,7 @@ def test_param_rounding_warning_and_strict(tmp_path):
     data = edit(lambda d: left(d)["readout"].update(bias="0.01"))
     warnings = []
     case = load(tmp_path, data, warn=warnings.append)
-    assert case.left.readout_bias == 0
+    assert case.left.readout.bias == (0,)
     assert len(warnings) == 1 and "1 parameter(s)" in warnings[0] and "readout.bias" in warnings[0]
     left(data)["embedding"]["1"] = ["1/3", "0.1"]
     warnings = []
@@ -152,8 +155,9 @@ def test_npz_floats_are_exact_binary(tmp_path):
 
     case = load(tmp_path, edit(change))
     h = case.left.blocks[0].heads[0]
-    assert h.wv[0][0] == Fr(0.1) != Fr(1, 10)  # the binary value is on the 2^-60 grid, 1/10 is not
-    assert h.wk == ((Fr(1, 2), Fr(1, 4)),)
+    value = case.left.param_format.value
+    assert value(h.wv[0][0]) == Fr(0.1) != Fr(1, 10)  # the binary value is on the 2^-60 grid, 1/10 is not
+    assert [value(k) for k in h.wk[0]] == [Fr(1, 2), Fr(1, 4)]
     fails(tmp_path, edit(lambda d: (change(d), head(d).update(wv=[["0.1", 0]]))), "not exactly representable")
     fails(tmp_path, edit(lambda d: head(d).update(wv="@w.npz:missing")), "no array", "heads[0].wv")
     fails(tmp_path, edit(lambda d: head(d).update(wv="@w.npz:bad")), "non-finite")
@@ -428,3 +432,21 @@ def test_repeated_keys_are_errors(tmp_path):
 
 def test_too_many_lengths(tmp_path):
     fails(tmp_path, edit(lambda d: d.update(lengths={"min": 0, "max": 10**9})), "lengths", "more than")
+
+
+def test_argmax_readout_syntax_and_layout(tmp_path):
+    """`{argmax, bias, labels, accept}`: one bit with accept, one bit per class without; a
+    one-bit-per-class side needs the same classes on the other side."""
+    argmax = {"argmax": [[1, 0], [0, 1]], "bias": [0, "0.5"], "labels": ["neg", "pos"], "accept": ["pos"]}
+    case = load(tmp_path, edit(lambda d: left(d).update(readout=argmax)))
+    readout = case.left.readout
+    assert (readout.kind, readout.accept, readout.labels, readout.bits) == ("argmax", (1,), ("neg", "pos"), 1)
+    assert readout.bias == (0, 8)  # 0.5 on the 2^-4 grid
+    classes = dict(argmax, accept=None)
+    del classes["accept"]
+    fails(tmp_path, edit(lambda d: left(d).update(readout=classes)), "right", "one bit per class (neg, pos)")
+    both = edit(lambda d: (left(d).update(readout=classes), d.update(right=copy.deepcopy(d["left"]))))
+    assert load(tmp_path, both).right.readout.bits == 2
+    fails(tmp_path, edit(lambda d: left(d).update(readout=dict(argmax, accept=["zero"]))), "readout.accept[0]", "not a class label")
+    fails(tmp_path, edit(lambda d: left(d).update(readout=dict(argmax, labels=["a"]))), "readout.labels", "2 distinct strings")
+    fails(tmp_path, edit(lambda d: left(d).update(readout=dict(argmax, argmax=[[1, 0, 0]]))), "readout.argmax", "must be any x 2")

@@ -17,7 +17,7 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
 from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Attention, Head, Mlp, Positional, Transformer
+from tcverify.casefile.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
 from tcverify.lowering.ir import GateCircuit
@@ -82,8 +82,8 @@ def test_each_activation(activation):
         rng = random.Random(seed)
         # attention first, so the mlp also sees words, not only tables
         model = random_transformer(rng, BINARY, activations=(activation,), n_blocks=3, max_length=6)
-        d = model.d_model
-        mlp = Mlp(((F(1),) * d, (F(-1),) * d), (F(-1), F(1)), activation, ((F(1), F(-1)),) * d, (F(0),) * d)
+        d, one = model.d_model, model.param_format.scale  # the grid index of 1
+        mlp = Mlp(((one,) * d, (-one,) * d), (-one, one), activation, ((one, -one),) * d, (0,) * d)
         model = dataclasses.replace(model, blocks=model.blocks + (mlp,))
         check_all_strings(model, BINARY, 5, "last")
         check_all_strings(model, BINARY, 4, "every", table_limit=1)
@@ -110,7 +110,9 @@ def test_bos_and_eos(bos, eos):
 
 # -- hand-written models ------------------------------------------------------
 
-F = Fraction
+def F(num, den=1):
+    """The grid index of num/den at 3 fractional bits (the format of `averaging_model`)."""
+    return Fraction(num * 8, den).numerator
 
 
 def averaging_model(positional, mask="causal", **fields):
@@ -121,7 +123,8 @@ def averaging_model(positional, mask="causal", **fields):
                 bq=(F(1),), bk=(F(0),), bv=(F(0),))
     embedding = {"0": (F(-1), F(0)), "1": (F(1), F(0))}
     embedding.update({fields[t]: (F(0), F(0)) for t in ("bos", "eos") if t in fields})
-    return Transformer("<hand>", fmt, fmt, 2, embedding, (Attention((head,), (F(0), F(0))),), (F(0), F(1)), F(0), positional, **fields)
+    return Transformer("<hand>", fmt, fmt, 2, embedding, (Attention((head,), (F(0), F(0))),),
+                       Readout("threshold", ((F(0), F(1)),), (F(0),)), positional, **fields)
 
 
 def test_positional_table_and_expressions():
@@ -206,3 +209,33 @@ def test_conformance_samples_through_the_ir(conformance_dir, name):
             assert got.tolist() == [s[side] for s in group], (side, n)
         word = samples[-1]["input"]
         assert cnf_bits(model, case.alphabet, case.outputs, word) == samples[-1][side]
+
+
+# -- categorical readouts --------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_argmax_readouts_all_strings(seed):
+    """Argmax readouts (one bit, or one bit per class) on random models, ties included (small
+    grids make equal class scores common): the IR, batch and exact evaluators agree."""
+    rng = random.Random(1000 + seed)
+    model = random_transformer(rng, BINARY, max_length=6, classes=rng.randint(2, 4))
+    outputs = ("last", "every")[seed % 2]
+    check_all_strings(model, BINARY, 4, outputs)
+    check_all_strings(model, BINARY, 3, outputs, table_limit=1)
+    words = all_words(BINARY, 3)
+    exact = [evaluate.run(model, [BINARY[i] for i in w], BINARY, outputs) for w in words]
+    assert run_batch(model, words, BINARY, outputs).tolist() == exact
+
+
+def test_argmax_takes_the_first_maximum():
+    """Three classes scoring (h0, h0, -h0): on a tie class 0 wins, as jnp.argmax."""
+    fmt = NumberFormat(4, 0)
+    readout = Readout("argmax", ((1,), (1,), (-1,)), (0, 0, 0), None, ("x", "y", "z"))
+    model = Transformer("<hand>", fmt, fmt, 1, {"0": (-1,), "1": (1,)}, (), readout)
+    assert evaluate.run(model, ["1"], BINARY, "last") == [1, 0, 0]
+    assert evaluate.run(model, ["0"], BINARY, "last") == [0, 0, 1]
+    one_bit = dataclasses.replace(model, readout=dataclasses.replace(readout, accept=(1, 2)))
+    assert evaluate.run(one_bit, ["1", "0"], BINARY, "every") == [0, 1]
+    check_all_strings(model, BINARY, 3, "every")
+    check_all_strings(one_bit, BINARY, 3, "every")

@@ -5,7 +5,7 @@ counterexample length must equal the enumerated one."""
 import random
 
 import pytest
-from tcverify.casefile.loader import parse_netlist
+from tcverify.casefile.netlist import parse_netlist
 from tcverify.casefile.models import Case, Circuit, Dfa
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
 from tcverify.semantics import evaluate

@@ -1,20 +1,24 @@
 """The loaded, validated form of a case (spec sections 1-5).
 
-Every parameter is already converted with R of its `param_format` and kept as an
-exact `Fraction`. Loading lives in `loader.py`; semantics in `evaluate.py`
-(exact), `batch.py` (numpy) and the lowerings to the gate IR (`lower.py`).
+Every transformer parameter is already converted with R of its `param_format`
+and kept as its integer grid index k on that grid (the value is k * 2^-P, P the
+param format's `frac_bits`): vectors are tuples of Python ints, matrices tuples
+of such rows. Tuples (not numpy arrays) keep the models immutable, hashable
+where their fields are, and cheap for every consumer: the exact evaluator sums
+them as Python ints, the batch evaluator turns them into int64/object arrays.
+Loading lives in `loader.py`; semantics in `evaluate.py` (exact), `batch.py`
+(numpy) and the lowerings to the gate IR (`lower.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Callable, Literal, Optional, Union
 
 from ..semantics.gate_ops import NetlistOp
 from ..semantics.number_format import NumberFormat
 
-Vector = tuple  # tuple[Fraction, ...]
+Vector = tuple  # tuple[int, ...]: grid indices on the param grid
 Matrix = tuple  # tuple[Vector, ...], a list of rows: W x multiplies a column vector
 
 HeadType = Literal["softmax", "hard", "average"]
@@ -65,7 +69,7 @@ Block = Union[Attention, Mlp]
 
 @dataclass(frozen=True)
 class Positional:
-    """`kind` is "none", "table" (rows of Fractions on the param grid) or "expr".
+    """`kind` is "none", "table" (rows of grid indices on the param grid) or "expr".
 
     For "expr", `rows(n)` evaluates the checked expressions (see `expr.py`) and
     applies R of the number format; an error at a length is a `UserError`.
@@ -78,6 +82,29 @@ class Positional:
 
 
 @dataclass(frozen=True)
+class Readout:
+    """The output bits at a read position (param-grid indices, exact, no rounding).
+
+    `kind` "threshold": one row w; the bit is w . h + b > 0.
+    `kind` "argmax": one row per class c, o_c = W_c . h + b_c; the class is the first
+    maximum (as jnp.argmax). With `accept` (class indices) one bit: the class is
+    accepted; without, one bit per class (1 for the winning class), in class order.
+    `labels` name the classes (for messages and traces).
+    """
+
+    kind: str  # "threshold" | "argmax"
+    weights: Matrix
+    bias: Vector
+    accept: Optional[tuple] = None
+    labels: tuple = ()
+
+    @property
+    def bits(self) -> int:
+        """Output bits per read position."""
+        return len(self.weights) if self.kind == "argmax" and self.accept is None else 1
+
+
+@dataclass(frozen=True)
 class Transformer:
     path: str  # the file that defines it, for messages
     number_format: NumberFormat
@@ -85,8 +112,7 @@ class Transformer:
     d_model: int
     embedding: dict  # token -> Vector (alphabet symbols, bos, eos)
     blocks: tuple  # tuple[Block, ...]
-    readout_weights: Vector
-    readout_bias: Fraction
+    readout: "Readout"
     positional: Positional = field(default_factory=Positional)
     bos: Optional[str] = None
     eos: Optional[str] = None

@@ -7,7 +7,8 @@ for each transformer side `<side>_trace`, the sequence h after the embedding
 strings ("13/16", "-2"), the same layout as the conformance `.io.json` files, and
 `<side>_detail` with the tokens, each head's scores, maxima, softmax weights,
 chosen positions and outputs, each mlp's pre-activations and activations, and
-the readout values. `<side>_kind` names the model kind.
+the readout values (one list per read position: one value for a threshold
+readout, one per class for an argmax). `<side>_kind` names the model kind.
 """
 
 from __future__ import annotations
@@ -113,8 +114,11 @@ def _render_transformer(lines, trace, detail, bits):
                 lines.append(f"      p{p}: w1 h + b1 -> {_row(block['pre'][p])}  act -> {_row(block['hidden'][p])}"
                              f"  w2 u + b2 -> {_row(block['output'][p])}")
         stage(b, f"h after block {b}")
-    for p, logit, bit in zip(detail["read"], detail["logits"], bits):
-        lines.append(f"  readout at p{p} ({tokens[p]}): weights . h + bias = {logit} -> {bit}")
+    per = len(bits) // len(detail["read"]) if detail["read"] else 0
+    for r, (p, logits) in enumerate(zip(detail["read"], detail["logits"])):
+        shown = "".join(str(b) for b in bits[r * per:(r + 1) * per])
+        values = logits[0] if len(logits) == 1 else _row(logits)
+        lines.append(f"  readout at p{p} ({tokens[p]}): weights . h + bias = {values} -> {shown}")
 
 
 def render_text(result: dict) -> str:

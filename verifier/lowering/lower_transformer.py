@@ -19,10 +19,11 @@ being one-hot (exactly one symbol per position), which every miter asserts.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Optional, Union
 
 from ..casefile.models import Attention, Transformer
@@ -60,11 +61,6 @@ def _naf_digits(k: int) -> int:
             count += 1
         k >>= 1
     return count
-
-
-def _pow2_exponent(d: int) -> int:
-    assert d > 0 and d & (d - 1) == 0, f"parameters are not on a binary grid (denominator {d})"
-    return d.bit_length() - 1
 
 
 class _Lowerer:
@@ -245,15 +241,14 @@ class _Lowerer:
         words, const = self._terms(terms, const)
         return self.arith.round_linear(words, const, shift, fmt)
 
-    def affine(self, coefs, bias: Fraction) -> Value:
-        """R(sum c * x + bias) for exact parameters c (on a binary grid) and values x."""
-        scale = self.fmt.scale
-        den = 1
-        for c, _ in coefs:
-            den = max(den, Fraction(c).denominator)
-        den = max(den, Fraction(bias * scale).denominator)
-        terms = [(int(c * den), v) for c, v in coefs]
-        return self.round_linear(terms, int(bias * scale * den), _pow2_exponent(den))
+    def affine(self, coefs, bias: int) -> Value:
+        """R(sum c * x + bias) for parameters c, bias (param-grid indices) and values x: the
+        exact sum on the 2^-(P+F) grid, rounded by 2^P, less the powers of two all share."""
+        P = self.model.param_format.frac_bits
+        const = bias << self.fmt.frac_bits
+        shared = functools.reduce(math.gcd, [c for c, _ in coefs], const)
+        g = P if shared == 0 else min(P, (shared & -shared).bit_length() - 1)
+        return self.round_linear([(c >> g, v) for c, v in coefs], const >> g, P - g)
 
     def at_least_one(self, terms, const: int) -> int:
         """Node: 1 iff the exact sum + const >= 1."""
@@ -424,13 +419,26 @@ class _Lowerer:
             out.append(self.matvec(block.w2, block.b2, u))
         return out
 
-    def readout(self, x) -> int:
-        """Node: weights . h + bias > 0, exactly."""
-        model = self.model
-        scale = self.fmt.scale
-        den = max([Fraction(w).denominator for w in model.readout_weights] + [Fraction(model.readout_bias * scale).denominator])
-        terms = [(int(w * den), v) for w, v in zip(model.readout_weights, x)]
-        return self.at_least_one(terms, int(model.readout_bias * scale * den))
+    def readout(self, x) -> list:
+        """Nodes of the output bits at one position (models.Readout), exact. Threshold:
+        w . h + b > 0. Argmax: class c wins iff o_c > o_j for j < c and o_c >= o_j for
+        j > c (the first maximum), each a comparison of the exact form o_c - o_j with 0."""
+        readout = self.model.readout
+        F = self.fmt.frac_bits
+
+        def positive(w, b, strict=True):  # w . h + b > 0 (or >= 0)
+            return self.at_least_one(list(zip(w, x)), (b << F) + (0 if strict else 1))
+
+        if readout.kind == "threshold":
+            return [positive(readout.weights[0], readout.bias[0])]
+        c = self.circuit
+        rows = list(zip(readout.weights, readout.bias))
+        wins = [c.and_(*(positive([a - b for a, b in zip(w, w_j)], bias - b_j, strict=j < i)
+                         for j, (w_j, b_j) in enumerate(rows) if j != i))
+                for i, (w, bias) in enumerate(rows)]
+        if readout.accept is not None:
+            return [c.or_(*(wins[i] for i in readout.accept))]
+        return wins
 
 
 def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, style: str = "adder",
@@ -450,4 +458,4 @@ def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, st
             h = [[low.round_linear([(1, a), (1, b)], 0, 0) for a, b in zip(x, o)] for x, o in zip(h, out)]
         else:
             h = out
-    return [low.readout(h[p]) for p in lay.read]
+    return [bit for p in lay.read for bit in low.readout(h[p])]

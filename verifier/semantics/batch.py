@@ -2,7 +2,7 @@
 at once, with exact integer numpy arithmetic.
 
 Transformer values are grid indices k (value k * 2^-F); parameters are integers
-on their 2^-P grid, so R(W x + b) is `round_k(W_int @ k + b * 2^(P+F), 2^P)`,
+on their 2^-P grid, so R(W x + b) is `round_k(W_int @ k + b_int * 2^F, 2^P)`,
 scores R(Q.K) are `round_k(Q @ K^T, 2^F)`, a softmax output is
 `round_k(sum e V, sum e)` with e on the 2^-E grid. Arrays are int64 when a bound
 on every intermediate sum shows that it fits, else Python ints (dtype object).
@@ -59,15 +59,10 @@ def _dtype(model: Transformer, N: int):
     return np.int64 if bound < INT64_SAFE else object
 
 
-def _scaled(values, shift: int, dtype) -> np.ndarray:
-    """Exact Fractions times 2^shift as an integer array (they are on that grid)."""
-    def one(x):
-        x = x * (1 << shift)
-        assert x.denominator == 1, "parameter off its grid"
-        return int(x.numerator)
-
-    return np.array([[one(x) for x in row] for row in values] if values and isinstance(values[0], tuple)
-                    else [one(x) for x in values], dtype=dtype)
+def _ints(values, dtype, shift: int = 0) -> np.ndarray:
+    """Grid indices (a tuple, or a tuple of rows) times 2^shift as an integer array."""
+    array = np.array(values, dtype=dtype)
+    return array * (1 << shift) if shift else array
 
 
 class _Runner:
@@ -80,8 +75,8 @@ class _Runner:
 
     def affine(self, x, matrix, bias):
         """R(W x + b) on the last axis of x (grid indices)."""
-        W = _scaled(matrix, self.P, self.dtype)
-        b = _scaled(bias, self.P + self.F, self.dtype)
+        W = _ints(matrix, self.dtype)
+        b = _ints(bias, self.dtype, self.F)
         return self.fmt.round_k(x @ W.T + b, 1 << self.P)
 
     def head(self, head, h, visible):
@@ -106,14 +101,14 @@ class _Runner:
 
     def attention(self, block: Attention, h):
         N = self.N
-        total = _scaled(block.bo, self.P + self.F, self.dtype)
+        total = _ints(block.bo, self.dtype, self.F)
         for head in block.heads:
             if head.mask == "causal":
                 visible = np.tril(np.ones((N, N), dtype=bool))
             else:
                 visible = np.ones((N, N), dtype=bool)
             a = self.head(head, h, visible)
-            total = total + a @ _scaled(head.wo, self.P, self.dtype).T
+            total = total + a @ _ints(head.wo, self.dtype).T
         return self.fmt.round_k(total, 1 << self.P)
 
     def mlp(self, block, h):
@@ -143,10 +138,14 @@ def _transformer(model: Transformer, words, alphabet, outputs):
     for block in model.blocks:
         out = run.attention(block, h) if isinstance(block, Attention) else run.mlp(block, h)
         h = fmt.overflow_k(h + out) if block.residual else out
-    weights = _scaled(model.readout_weights, run.P, run.dtype)
-    bias = _scaled((model.readout_bias,), run.P + run.F, run.dtype)[0]
-    logits = h[:, list(lay.read)] @ weights + bias
-    return logits > 0
+    readout = model.readout
+    scores = h[:, list(lay.read)] @ _ints(readout.weights, run.dtype).T + _ints(readout.bias, run.dtype, run.F)
+    if readout.kind == "threshold":
+        return scores[..., 0] > 0
+    winner = scores.argmax(axis=-1)  # the first maximum, as jnp.argmax
+    if readout.accept is not None:
+        return np.isin(winner, readout.accept)
+    return (winner[..., None] == np.arange(len(readout.weights))).reshape(B, -1)
 
 
 # -- circuits and DFAs ------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Exact concrete evaluators: the reference semantics of every model kind.
 
-Transformers follow spec 3 literally with Fractions: every matrix-vector product
-plus bias is exact and rounded once by R; attention scores R(Q.K); softmax weights
-X(s - m) from the exact, unsaturated difference; a_p = R(sum e V / sum e) with one
-rounding; o_p = R(sum over heads wo a + bo); residual S(h + o); readout exact.
+Transformers follow spec 3 literally on integer grid indices (Python ints, so
+nothing overflows): every matrix-vector product plus bias is exact and rounded
+once by R; attention scores R(Q.K); softmax weights X(s - m) from the exact,
+unsaturated difference; a_p = R(sum e V / sum e) with one rounding;
+o_p = R(sum over heads wo a + bo); residual S(h + o); readout exact.
 `softmax_x` and `activation_k` are shared with the batch evaluator and the SAT
 lowering so that all of them use the same tables.
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from ..casefile.builtins import evaluate_builtin
-from ..casefile.models import Attention, Circuit, Dfa, Netlist, Transformer
+from ..casefile.models import Attention, Circuit, Dfa, Netlist, Readout, Transformer
 from . import sequence
 from .number_format import NumberFormat
 
@@ -91,11 +93,22 @@ def activation_k(name: str, k: int, fmt: NumberFormat) -> int:
 
 
 # -- transformer ------------------------------------------------------------------
+#
+# Values are grid indices: h, Q, K, V, a, o on the number format's 2^-F grid, the
+# parameters on the param grid 2^-P, softmax weights on 2^-E. An exact sum of
+# products of a parameter and a value is an integer on the 2^-(P+F) grid, so its
+# one rounding R is `round_k(sum, 2^P)`; a score Q.K is on 2^-2F, R is
+# `round_k(., 2^F)`; a softmax output sum e V / sum e is already in 2^-F units.
 
 
-def _affine(fmt: NumberFormat, matrix, bias, x) -> list:
-    """R(W x + b) elementwise, exact before the one rounding (values as Fractions)."""
-    return [fmt.value(fmt.R(sum((w * v for w, v in zip(row, x)), Fraction(0)) + b)) for row, b in zip(matrix, bias)]
+def _dot(row, x) -> int:
+    return sum(map(operator.mul, row, x))
+
+
+def _affine(model: Transformer, matrix, bias, x) -> list:
+    """R(W x + b) elementwise, exact before the one rounding."""
+    fmt, F, P = model.number_format, model.number_format.frac_bits, model.param_format.frac_bits
+    return [fmt.round_k(_dot(row, x) + (b << F), 1 << P) for row, b in zip(matrix, bias)]
 
 
 def _visible(mask: str, p: int, N: int) -> range:
@@ -105,21 +118,21 @@ def _visible(mask: str, p: int, N: int) -> range:
 def _head(model: Transformer, head, h: list) -> dict:
     """One attention head over the whole sequence; returns its outputs a_p and details."""
     fmt = model.number_format
+    F = fmt.frac_bits
     N = len(h)
-    Q = [_affine(fmt, head.wq, head.bq, x) for x in h]
-    K = [_affine(fmt, head.wk, head.bk, x) for x in h]
-    V = [_affine(fmt, head.wv, head.bv, x) for x in h]
+    Q = [_affine(model, head.wq, head.bq, x) for x in h]
+    K = [_affine(model, head.wk, head.bk, x) for x in h]
+    V = [_affine(model, head.wv, head.bv, x) for x in h]
     scores, maxima, weights, chosen, outputs = [], [], [], [], []
     for p in range(N):
         seen = _visible(head.mask, p, N)
-        s = {q: fmt.value(fmt.R(sum((a * b for a, b in zip(Q[p], K[q])), Fraction(0)))) for q in seen}
+        s = {q: fmt.round_k(_dot(Q[p], K[q]), 1 << F) for q in seen}
         m = max(s.values())
         best = [q for q in seen if s[q] == m]
         if head.type == "softmax":
-            e = {q: Fraction(softmax_x(int((s[q] - m) * fmt.scale), fmt.frac_bits, head.exp_frac_bits),
-                             1 << head.exp_frac_bits) for q in seen}
+            e = {q: softmax_x(s[q] - m, F, head.exp_frac_bits) for q in seen}
             total = sum(e.values())
-            a = [fmt.value(fmt.R(sum(e[q] * V[q][j] for q in seen) / total)) for j in range(len(head.wv))]
+            a = [fmt.round_k(sum(e[q] * V[q][j] for q in seen), total) for j in range(len(head.wv))]
             weights.append([e.get(q) for q in range(N)])
             chosen.append(best)
         elif head.type == "hard":
@@ -127,7 +140,7 @@ def _head(model: Transformer, head, h: list) -> dict:
             a = list(V[q_star])
             chosen.append([q_star])
         else:
-            a = [fmt.value(fmt.R(sum(V[q][j] for q in best) / len(best))) for j in range(len(head.wv))]
+            a = [fmt.round_k(sum(V[q][j] for q in best), len(best)) for j in range(len(head.wv))]
             chosen.append(best)
         scores.append([s.get(q) for q in range(N)])
         maxima.append(m)
@@ -139,51 +152,102 @@ def _head(model: Transformer, head, h: list) -> dict:
 
 
 def _attention(model: Transformer, block: Attention, h: list) -> tuple:
-    fmt = model.number_format
+    fmt, F, P = model.number_format, model.number_format.frac_bits, model.param_format.frac_bits
     heads = [_head(model, head, h) for head in block.heads]
     out = []
     for p in range(len(h)):
         rows = []
         for i, bo in enumerate(block.bo):
-            total = bo + sum(sum((w * a for w, a in zip(head.wo[i], detail["output"][p])), Fraction(0))
-                             for head, detail in zip(block.heads, heads))
-            rows.append(fmt.value(fmt.R(total)))
+            total = (bo << F) + sum(_dot(head.wo[i], detail["output"][p]) for head, detail in zip(block.heads, heads))
+            rows.append(fmt.round_k(total, 1 << P))
         out.append(rows)
     return out, {"kind": "attention", "residual": block.residual, "heads": heads, "output": out}
 
 
 def _mlp(model: Transformer, block, h: list) -> tuple:
     fmt = model.number_format
-    pre = [_affine(fmt, block.w1, block.b1, x) for x in h]
-    hidden = [[fmt.value(activation_k(block.activation, int(z * fmt.scale), fmt)) for z in row] for row in pre]
-    out = [_affine(fmt, block.w2, block.b2, u) for u in hidden]
+    pre = [_affine(model, block.w1, block.b1, x) for x in h]
+    hidden = [[activation_k(block.activation, z, fmt) for z in row] for row in pre]
+    out = [_affine(model, block.w2, block.b2, u) for u in hidden]
     return out, {"kind": "mlp", "residual": block.residual, "activation": block.activation,
                  "pre": pre, "hidden": hidden, "output": out}
 
 
-def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
-    """Run a transformer on one string with every intermediate value (exact Fractions):
-    `stages[k][p][d]` is h after the embedding (k = 0) and after block k; `blocks[k]`
-    holds each head's scores, maxima, softmax weights, chosen positions and outputs
-    (attention) or pre-activations and activations (mlp); `bits` the output bits."""
+def readout_bits(readout: Readout, scores: list) -> list:
+    """The output bits of one read position from its exact readout scores (models.Readout)."""
+    if readout.kind == "threshold":
+        return [int(scores[0] > 0)]
+    winner = scores.index(max(scores))  # the first maximum, as jnp.argmax
+    if readout.accept is not None:
+        return [int(winner in readout.accept)]
+    return [int(c == winner) for c in range(len(scores))]
+
+
+def forward(model: Transformer, word, outputs: str) -> dict:
+    """Run a transformer on one string (spec 3) with every intermediate value as an
+    integer grid index: `stages[k][p][d]` is h after the embedding (k = 0) and after
+    block k; `blocks[k]` holds each head's scores, maxima, softmax weights, chosen
+    positions and outputs (attention) or pre-activations and activations (mlp);
+    `scores[r][c]` the exact readout value c at the r-th read position on the
+    2^-(P+F) grid; `bits` the output bits."""
     fmt = model.number_format
     n = len(word)
     lay = sequence.layout(model, n, outputs)
     toks = sequence.tokens(model, word)
     rows = sequence.positional_rows(model, n)
-    h = [[fmt.value(k) for k in sequence.embed(model, t, row)] for t, row in zip(toks, rows)]
+    h = [list(sequence.embed(model, t, row)) for t, row in zip(toks, rows)]
     stages, blocks = [h], []
     for block in model.blocks:
         out, detail = (_attention if isinstance(block, Attention) else _mlp)(model, block, h)
         if block.residual:
-            h = [[fmt.value(fmt.R(a + b)) for a, b in zip(x, o)] for x, o in zip(h, out)]
+            h = [[fmt.overflow_k(a + b) for a, b in zip(x, o)] for x, o in zip(h, out)]
         else:
             h = out
         stages.append(h)
         blocks.append(detail)
-    logits = [sum((w * v for w, v in zip(model.readout_weights, h[p])), Fraction(0)) + model.readout_bias for p in lay.read]
-    return {"tokens": toks, "read": list(lay.read), "stages": stages, "blocks": blocks,
-            "logits": logits, "bits": [int(z > 0) for z in logits]}
+    F = fmt.frac_bits
+    readout = model.readout
+    scores = [[_dot(w, h[p]) + (b << F) for w, b in zip(readout.weights, readout.bias)] for p in lay.read]
+    bits = [bit for row in scores for bit in readout_bits(readout, row)]
+    return {"tokens": toks, "read": list(lay.read), "stages": stages, "blocks": blocks, "scores": scores, "bits": bits}
+
+
+def _values(tree, den: int):
+    """Grid indices (nested in lists and dicts) as the exact Fractions k / den; None kept."""
+    if isinstance(tree, list):
+        return [_values(v, den) for v in tree]
+    if isinstance(tree, dict):
+        return {k: _values(v, den) for k, v in tree.items()}
+    return None if tree is None else Fraction(tree, den)
+
+
+def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
+    """`forward` with every value as an exact Fraction: stages and block details on
+    the number grid (softmax weights on their 2^-E grid), `logits` the readout
+    values (one list per read position)."""
+    run = forward(model, list(word), outputs)
+    scale = model.number_format.scale
+    blocks = []
+    for block, detail in zip(model.blocks, run["blocks"]):
+        detail = dict(detail)
+        if detail["kind"] == "attention":
+            heads = []
+            for head, info in zip(block.heads, detail["heads"]):
+                info = dict(info)
+                for name in ("scores", "max", "output"):
+                    info[name] = _values(info[name], scale)
+                if "weights" in info:
+                    info["weights"] = _values(info["weights"], 1 << head.exp_frac_bits)
+                heads.append(info)
+            detail["heads"] = heads
+            detail["output"] = _values(detail["output"], scale)
+        else:
+            for name in ("pre", "hidden", "output"):
+                detail[name] = _values(detail[name], scale)
+        blocks.append(detail)
+    logits = _values(run["scores"], scale << model.param_format.frac_bits)
+    return {"tokens": run["tokens"], "read": run["read"], "stages": _values(run["stages"], scale),
+            "blocks": blocks, "logits": logits, "bits": run["bits"]}
 
 
 # -- circuits and DFAs ------------------------------------------------------------
@@ -224,7 +288,7 @@ def run(model, word, alphabet, outputs: str) -> list:
     """The output bits (1 for `last`, n for `every`) of any model on one string."""
     word = list(word)
     if isinstance(model, Transformer):
-        return trace(model, word, alphabet, outputs)["bits"]
+        return forward(model, word, outputs)["bits"]
     if isinstance(model, Circuit):
         if model.kind == "builtin":
             return evaluate_builtin(model.family, model.params, word, outputs)

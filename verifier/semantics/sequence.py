@@ -41,18 +41,28 @@ def tokens(model: Transformer, word) -> list:
     return head + list(word) + tail
 
 
+def row_frac_bits(model: Transformer) -> int:
+    """The grid 2^-G of the positional rows: G = max(P, F), fine enough for table
+    rows (param grid) and expr rows (number format) alike."""
+    return max(model.param_format.frac_bits, model.number_format.frac_bits)
+
+
 def positional_rows(model: Transformer, n: int) -> list:
-    """P[p] for p < N as tuples of Fractions (exact; `expr` rows already R-ed to the
-    number format, from float64 as the spec says). Errors at this length are UserErrors."""
+    """P[p] for p < N as tuples of grid indices on the 2^-G grid of `row_frac_bits`
+    (exact; `expr` rows already R-ed to the number format, from float64 as the spec
+    says). Errors at this length are UserErrors."""
     N = n + (model.bos is not None) + (model.eos is not None)
     pos = model.positional
+    G = row_frac_bits(model)
     if pos.kind == "none":
-        return [tuple(Fraction(0) for _ in range(model.d_model))] * N
+        return [(0,) * model.d_model] * N
     if pos.kind == "table":
         if len(pos.table) < N:
             raise UserError(f"the positional table has {len(pos.table)} rows, but length {n} needs {N}", model.path, "positional.table")
-        return [tuple(row) for row in pos.table[:N]]
+        shift = G - model.param_format.frac_bits
+        return [tuple(k << shift for k in row) for row in pos.table[:N]]
     fmt = model.number_format
+    shift = G - fmt.frac_bits
     rows = []
     for p in range(N):
         row = []
@@ -63,12 +73,14 @@ def positional_rows(model: Transformer, n: int) -> list:
                 raise UserError(f"expression {text!r} fails at i={p}, n={n}: {exc}", model.path, f"positional.expr[{d}]") from None
             if not math.isfinite(value):
                 raise UserError(f"expression {text!r} is not finite at i={p}, n={n}", model.path, f"positional.expr[{d}]")
-            row.append(fmt.value(fmt.R(Fraction(value))))
+            row.append(fmt.R(Fraction(value)) << shift)
         rows.append(tuple(row))
     return rows
 
 
 def embed(model: Transformer, token, row) -> tuple:
-    """Grid indices (number format) of h_p = R(E[t_p] + P[p])."""
+    """Grid indices (number format) of h_p = R(E[t_p] + P[p]), `row` from `positional_rows`."""
     fmt = model.number_format
-    return tuple(fmt.R(e + p) for e, p in zip(model.embedding[token], row))
+    G = row_frac_bits(model)
+    shift = G - model.param_format.frac_bits
+    return tuple(fmt.round_k((e << shift) + p, 1 << (G - fmt.frac_bits)) for e, p in zip(model.embedding[token], row))

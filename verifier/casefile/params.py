@@ -1,0 +1,101 @@
+"""Parameters onto the param grid: R of the `param_format` (spec 2) giving integer
+grid indices, for exact YAML numbers one at a time and for float arrays (npz,
+Tracr exports) vectorised, with the statistics of the rounding warning.
+
+A float's exact binary value is m * 2^e with an integer mantissa m (|m| < 2^53,
+from `np.frexp`), so x * 2^P = m * 2^(e - 53 + P) and R is one `round_div` of
+integers: no float arithmetic touches a value.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Optional
+
+import numpy as np
+
+from ..errors import UserError
+from ..semantics.number_format import INT64_SAFE, NumberFormat, round_div
+from . import validate as check
+
+_MAX_SHIFT = 60  # |m| < 2^53, so m / 2^60 and m / 2^s (s >= 60) round alike in every mode
+
+
+def float_grid(values: np.ndarray, fmt: NumberFormat):
+    """(grid indices of R(x), mask of the x that are exactly on the grid) for a
+    float array; the indices are int64 when the format fits, else Python ints."""
+    a = np.asarray(values, dtype=np.float64)
+    mantissa, exponent = np.frexp(a)
+    m = (mantissa * float(1 << 53)).astype(np.int64)
+    shift = exponent.astype(np.int64) - 53 + fmt.frac_bits
+    shift[m == 0] = 0
+    if (shift > 0).any() or 1 << fmt.width > INT64_SAFE:  # integers beyond int64: Python ints
+        m, shift = m.astype(object), shift.astype(object)
+        pre = np.where(shift > 0, m * (2 ** np.maximum(shift, 0)), 0)
+    else:
+        pre = np.zeros_like(m)
+    down = np.minimum(np.maximum(-shift, 0), _MAX_SHIFT)
+    den = (2 ** down) if pre.dtype == object else np.left_shift(np.int64(1), down)
+    rounded = round_div(m, den, fmt.rounding)
+    pre = np.where(shift > 0, pre, rounded)
+    exact = np.where(shift > 0, True, m % den == 0)
+    k = fmt.overflow_k(pre)
+    return k, exact & (k == pre)
+
+
+class ParamRounder:
+    """R of one model's param format on its parameters; counts what was rounded.
+    With `strict`, a parameter off the grid is a `UserError` naming its key."""
+
+    def __init__(self, fmt: NumberFormat, strict: bool, path: str):
+        self.fmt, self.strict, self.path = fmt, strict, path
+        self.rounded = 0
+        self.largest: tuple = (Fraction(0), None)
+
+    def _note(self, exact: Fraction, k: int, key: str, count: int = 1):
+        rounded = self.fmt.value(k)
+        if self.strict:
+            raise UserError(f"the parameter {check.show(exact)} is not exactly representable in the param_format "
+                            f"({self.fmt.describe()}); the nearest value R gives is {check.show(rounded)}", self.path, key)
+        self.rounded += count
+        if abs(rounded - exact) > self.largest[0] or self.largest[1] is None:
+            self.largest = (abs(rounded - exact), key)
+
+    def scalar(self, exact: Fraction, key: str) -> int:
+        """The grid index of R(exact)."""
+        k = self.fmt.R(exact)
+        if self.fmt.value(k) != exact:
+            self._note(exact, k, key)
+        return k
+
+    def floats(self, values: np.ndarray, key: str) -> np.ndarray:
+        """Grid indices of R(x) for a float array (exact binary values); element
+        (i, j) is named `key[i][j]` in messages."""
+        values = np.asarray(values, dtype=np.float64)
+        k, exact = float_grid(values, self.fmt)
+        off = ~exact.astype(bool)
+        if off.any():
+            change = np.where(off, np.abs(k.astype(np.float64) / self.fmt.scale - values), -1.0)
+            where = np.unravel_index(int(np.argmax(change)), values.shape) if values.ndim else ()
+            if self.strict:
+                where = tuple(int(i) for i in np.argwhere(off)[0]) if values.ndim else ()
+            name = key + "".join(f"[{int(i)}]" for i in where)
+            self._note(Fraction(float(values[where])), int(k[where]), name, int(off.sum()))
+        return k
+
+    def irrational(self, k: int, exact_text: str, change: Fraction, key: str):
+        """Record a rounding whose exact value has no Fraction (e.g. w / sqrt(d))."""
+        if self.strict:
+            raise UserError(f"the parameter {exact_text} is irrational, so not exactly representable in the "
+                            f"param_format ({self.fmt.describe()})", self.path, key)
+        self.rounded += 1
+        if change > self.largest[0] or self.largest[1] is None:
+            self.largest = (change, key)
+
+    def warning(self, what: str) -> Optional[str]:
+        """The one-line rounding warning for the model `what`, or None if nothing was rounded."""
+        if not self.rounded:
+            return None
+        change, where = self.largest
+        return (f"{self.path}: {what}: {self.rounded} parameter(s) are not on the param_format grid "
+                f"({self.fmt.describe()}) and were rounded; the largest change is {check.show(change)} (at {where})")
