@@ -17,7 +17,8 @@ from .. import __version__
 from ..casefile.overrides import parse_override, parse_range
 from ..encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
 from ..errors import TcverifyError, UserError
-from ..proving.prove import ProveOptions, overall_exit
+from ..proving.certify import CERTIFYING_SOLVERS
+from ..proving.prove import METHODS, ProveOptions, overall_exit
 from ..proving.solver import DEFAULT_SOLVER, SOLVERS
 from .report import format_lengths
 
@@ -87,20 +88,31 @@ def solver_options(function):
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
 @click.option("--timeout", type=float, default=None, help="Seconds per case; past it the case is 'unknown' (exit 3).")
-@click.option("--no-sample", is_flag=True, help="Skip the batch-evaluator pass before SAT.")
+@click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
+@click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
+              help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
+@click.option("--certify", is_flag=True, help="Check every SAT proof of unsatisfiability inside tcverify (RUP check); see docs/proofs.md.")
+@click.option("--proof-dir", type=click.Path(file_okay=False), default=None,
+              help="With --certify (implied): write each certified length's CNF (DIMACS) and proof (DRAT) here.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Cases decided in parallel processes.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, jobs, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, method, certify, proof_dir, jobs, junit, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
+    if method == "exhaustive" and no_sample:
+        raise UserError("an exhaustive proof runs the batch evaluator; drop --no-sample", key="--method")
+    certify = certify or proof_dir is not None
+    if certify and solver not in CERTIFYING_SOLVERS:
+        raise UserError(f"--certify checks proofs of {', '.join(CERTIFYING_SOLVERS)} only", key="--solver")
     paths = case_files(cases)
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
-                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings))
+                           sample=not no_sample, overrides=tuple(parse_override(s) for s in settings),
+                           method=method, certify=certify, proof_dir=proof_dir)
     results = run_cases(paths, options, jobs=jobs, as_json=as_json)
     if junit:
         from .report import write_junit

@@ -8,8 +8,6 @@ their answers (`tcverify decode`). Comment lines carry what decoding needs:
 
 from __future__ import annotations
 
-import os
-
 from ..casefile.loader import load_case
 from ..encodings.cnf import EncodingOptions
 from ..errors import UserError
@@ -25,14 +23,7 @@ def write_miter(case_path: str, n: int, output: str, options: EncodingOptions) -
     cnf = miter_cnf(miter, options)
     try:
         with open(output, "w") as handle:
-            handle.write(f"c tcverify miter: satisfiable iff a string of length {n} separates the models\n")
-            handle.write(f"c tcverify case {os.path.abspath(case_path)}\n")
-            handle.write(f"c tcverify length {n}\n")
-            for (i, a), var in sorted(cnf.input_lits.items(), key=lambda item: item[1]):
-                handle.write(f"c tcverify input {i} {a} {var}\n")
-            handle.write(f"p cnf {cnf.nvars} {len(cnf.clauses)}\n")
-            for clause in cnf.clauses:
-                handle.write(" ".join(map(str, clause)) + " 0\n")
+            cnf.write_dimacs(handle, case_path, n)
     except OSError as exc:
         raise UserError(f"cannot write: {exc.strerror}", output) from None
     return {"variables": cnf.nvars, "clauses": len(cnf.clauses)}

@@ -110,7 +110,7 @@ def describe(result: CaseResult) -> str:
         if result.expect == "counterexample":
             text += " (expected)"
     elif result.verdict == "equivalent":
-        text += f" for lengths {lengths}"
+        text += f" for lengths {lengths} ({format_methods(result.per_length)})"
     else:
         text += f" (time limit; decided lengths: {lengths})"
     if result.verdict != "counterexample" and result.expect == "counterexample" and result.verdict != "unknown":
@@ -125,14 +125,25 @@ def format_lengths(lengths) -> str:
     return ",".join(map(str, lengths))
 
 
+def format_methods(per_length) -> str:
+    """How each decided length was decided, e.g. "exhaustive 1..5, sat 6,7"
+    ("sat certified" for lengths whose proof was checked)."""
+    by_method: dict = {}
+    for outcome in per_length:
+        if outcome.status != "unknown":
+            checked = outcome.method == "sat" and outcome.status == "equivalent" and outcome.certified
+            by_method.setdefault(outcome.method + " certified" * checked, []).append(outcome.n)
+    return ", ".join(f"{method} {format_lengths(ns)}" for method, ns in by_method.items())
+
+
 def summary(results, console: Console):
     table = Table(title="tcverify prove")
-    for column in ("case", "verdict", "expected", "lengths", "shortest cex", "time (s)", ""):
+    for column in ("case", "verdict", "expected", "lengths", "methods", "shortest cex", "time (s)", ""):
         table.add_column(column, overflow="fold")
     for r in results:
         cex = r.counterexample
         table.add_row(r.name, r.verdict, r.expect or "equivalent", format_lengths(r.lengths),
-                      str(cex["length"]) if cex else "", f"{r.time_s:.2f}",
+                      format_methods(r.per_length), str(cex["length"]) if cex else "", f"{r.time_s:.2f}",
                       {0: "ok", 1: "FAIL", 2: "error", 3: "unknown"}[r.exit_code()])
     console.print(table)
 

@@ -1,6 +1,8 @@
-"""Deciding a case: for each length, shortest first, a cheap sampling pass with
-the batch evaluator and then the SAT miter; every counterexample is replayed
-on the exact evaluators before it is reported (spec section 6)."""
+"""Deciding a case: for each length, shortest first, either an exhaustive check
+of every string by the batch evaluator (where that is estimated cheaper,
+`exhaustive.py`) or a cheap sampling pass with the batch evaluator and then the
+SAT miter; every counterexample is replayed on the exact evaluators before it
+is reported (spec section 6)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,17 @@ from ..casefile.loader import load_case
 from ..casefile.models import Case
 from ..encodings.cnf import EncodingOptions
 from ..errors import InternalError, UserError
-from ..semantics import batch, evaluate
+from ..semantics import evaluate
+from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
+METHODS = ("auto", "sat", "exhaustive")
 
 LengthStatus = Literal["equivalent", "counterexample", "unknown"]
-Method = Literal["sat", "sampling", "trivial", "timeout"]  # how the length was decided ("timeout": not reached)
+Method = Literal["sat", "exhaustive", "sampling", "trivial", "timeout"]  # how the length was decided ("timeout": not reached)
 Verdict = Literal["equivalent", "counterexample", "unknown", "error"]
 
 
@@ -36,6 +40,9 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    method: str = "auto"  # how an `equivalent` is proved: see `length_method`
+    certify: bool = False  # check the proof of every UNSAT length (certify.py)
+    proof_dir: Optional[str] = None  # with certify: write each length's CNF and proof here
 
 
 @dataclass
@@ -46,6 +53,9 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
+    certified: bool = False  # checked apart from the SAT solver: replayed, enumerated or a checked proof
+    proof_lemmas: int = 0  # with --certify: lemmas of the checked proof
+    check_time_s: float = 0.0
 
 
 @dataclass
@@ -80,7 +90,8 @@ class CaseResult:
             out["counterexample"] = self.counterexample
         if self.message:
             out["message"] = self.message
-        out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3)} for r in self.per_length]
+        out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3), "check_time_s": round(r.check_time_s, 3)}
+                             for r in self.per_length]
         return out
 
 
@@ -164,22 +175,60 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     """(LengthResult, counterexample word or None) for one length. The sampling
     pass is seeded by (seed, n), so any schedule of lengths finds the same strings."""
     start = time.monotonic()
+    if options.certify:
+        certify.check_certifying_solver(options.solver)
+    if length_method(case, n, options) == "exhaustive":
+        return enumerate_length(case, n, deadline, start)
     if options.sample:
         word = sample_disagreement(case, n, np.random.default_rng([options.seed, n]))
         if word is not None:
-            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start), word
+            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True), word
     miter = build_miter(case, n)
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    if length_method(case, n, options, miter) == "exhaustive":
+        return enumerate_length(case, n, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
-    answer = solve(cnf.clauses, options.solver, deadline)
+    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
-    elapsed = time.monotonic() - start
     if answer.status == "sat":
-        return LengthResult(n, "counterexample", "sat", elapsed, **stats), cnf.decode(answer.model, case.alphabet, n)
+        return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
+                cnf.decode(answer.model, case.alphabet, n))
+    if answer.status == "unsat" and options.certify:
+        stats |= certify_unsat(case, n, cnf, answer.proof, options.proof_dir)
     status = "equivalent" if answer.status == "unsat" else "unknown"
-    return LengthResult(n, status, "sat", elapsed, **stats), None
+    return LengthResult(n, status, "sat", time.monotonic() - start, **stats), None
+
+
+def certify_unsat(case: Case, n: int, cnf, proof: list, proof_dir: Optional[str]) -> dict:
+    """Check the solver's proof that the miter CNF is unsatisfiable (after writing
+    both to `proof_dir` if given); a proof that does not check raises ProofRejected."""
+    if proof_dir:
+        certify.write_proof(proof_dir, case.path, n, cnf, proof)
+    check = certify.check_unsat_proof(cnf.clauses, proof)
+    return dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
+
+
+def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
+    """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
+    (and `auto` without the batch evaluator, `sample=False`) never does; `auto`
+    enumerates when the estimated enumeration time is below AUTO_ENUMERATE_S,
+    or, once the miter is built, below the SAT path's estimate for its size."""
+    if options.method == "exhaustive":
+        exhaustive.check_enumerable(case, n)
+        return "exhaustive"
+    if options.method == "sat" or not options.sample or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
+        return "sat"
+    estimate = exhaustive.enumeration_seconds(case, n)
+    if miter is None:
+        return "exhaustive" if estimate <= exhaustive.AUTO_ENUMERATE_S else "sat"
+    return "exhaustive" if estimate <= exhaustive.sat_seconds(len(miter.circuit.cone([miter.diff]))) else "sat"
+
+
+def enumerate_length(case: Case, n: int, deadline, start: float):
+    status, word = exhaustive.enumerate_length(case, n, deadline)
+    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=status != "unknown"), word
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:
@@ -195,12 +244,7 @@ def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
     else:
         constant = np.repeat(np.arange(k)[:, None], n, axis=1)
         words = np.concatenate([constant, rng.integers(0, k, size=(RANDOM_SAMPLES, n))])
-    left = batch.run_batch(case.left, words, case.alphabet, case.outputs)
-    right = batch.run_batch(case.right, words, case.alphabet, case.outputs)
-    differ = np.flatnonzero((left != right).any(axis=1))
-    if differ.size == 0:
-        return None
-    return [case.alphabet[s] for s in words[differ[0]]]
+    return exhaustive.first_disagreement(case, words)
 
 
 def replay(case: Case, word: list) -> dict:

@@ -32,6 +32,7 @@ class SolveResult:
     model: Optional[list] = None  # literals of a satisfying assignment
     time_s: float = 0.0
     conflicts_slices: int = 0
+    proof: Optional[list] = None  # with `proof=True` and "unsat": the DRUP lines (certify.py)
 
 
 def check_solver(name: str) -> str:
@@ -40,12 +41,13 @@ def check_solver(name: str) -> str:
     return name
 
 
-def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None,
+def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None, proof: bool = False,
           conflicts_per_slice: int = CONFLICTS_PER_SLICE) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
-    "unknown" once it has passed (checked between slices of conflicts)."""
+    "unknown" once it has passed (checked between slices of conflicts). With
+    `proof`, an "unsat" answer carries the solver's clausal proof of all slices."""
     start = time.monotonic()
-    with Solver(name=check_solver(solver), bootstrap_with=clauses) as engine:
+    with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
         slices = 0
         while True:
             if deadline is None:
@@ -59,4 +61,4 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
             if answer is True:
                 return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices)
             if answer is False:
-                return SolveResult("unsat", None, time.monotonic() - start, slices)
+                return SolveResult("unsat", None, time.monotonic() - start, slices, engine.get_proof() if proof else None)

@@ -1,0 +1,79 @@
+"""Benchmark of `--method auto`'s estimate against the measured times: per case of
+the library and length, the exhaustive enumeration time and the SAT path's time
+(lowering, encoding, solving), each beside its estimate, and the method auto
+picks. The two constants of the estimate (`exhaustive.ENUMERATION_S_PER_OP`,
+`exhaustive.SAT_S_PER_GATE`) are the medians of the measured/estimated ratios.
+
+Run: python bench/methods.py [--max-strings 65536] [cases or folders...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+from rich.console import Console
+from rich.table import Table
+from tcverify.casefile.loader import load_case
+from tcverify.commands.cli import case_files
+from tcverify.encodings.cnf import EncodingOptions
+from tcverify.proving import exhaustive
+from tcverify.proving.miter import build_miter, miter_cnf
+from tcverify.proving.prove import ProveOptions, length_method
+from tcverify.proving.solver import solve
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def measure(case, n: int) -> dict:
+    start = time.monotonic()
+    status, _ = exhaustive.enumerate_length(case, n)
+    enumeration = time.monotonic() - start
+    start = time.monotonic()
+    miter = build_miter(case, n)
+    gates = len(miter.circuit.cone([miter.diff]))
+    if miter.circuit.const_value(miter.diff) is None:
+        solve(miter_cnf(miter, EncodingOptions()).clauses)
+    sat = time.monotonic() - start
+    return dict(status=status, enumeration=enumeration, enumeration_estimate=exhaustive.enumeration_seconds(case, n),
+                sat=sat, gates=gates, sat_estimate=exhaustive.sat_seconds(gates),
+                auto=length_method(case, n, ProveOptions(), miter))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("paths", nargs="*", default=[os.path.join(ROOT, "cases")])
+    parser.add_argument("--max-strings", type=int, default=1 << 16)
+    args = parser.parse_args()
+    table = Table(title="--method auto: estimates against measured times (s)")
+    for column in ("case", "n", "strings", "enum", "enum est.", "gates", "sat", "sat est.", "auto", "faster"):
+        table.add_column(column, justify="right")
+    per_op, per_gate, agree, rows = [], [], 0, 0
+    for path in case_files(args.paths):
+        case = load_case(path, warn=lambda message: None)
+        for n in case.lengths:
+            if exhaustive.string_count(case, n) > args.max_strings:
+                break
+            m = measure(case, n)
+            faster = "exhaustive" if m["enumeration"] <= m["sat"] else "sat"
+            rows += 1
+            agree += faster == m["auto"]
+            if m["enumeration_estimate"] > 0:
+                per_op.append(m["enumeration"] / m["enumeration_estimate"] * exhaustive.ENUMERATION_S_PER_OP)
+            if m["gates"] > 1:
+                per_gate.append(m["sat"] / m["sat_estimate"] * exhaustive.SAT_S_PER_GATE)
+            table.add_row(case.name, str(n), str(exhaustive.string_count(case, n)), f"{m['enumeration']:.4f}",
+                          f"{m['enumeration_estimate']:.4f}", str(m["gates"]), f"{m['sat']:.4f}",
+                          f"{m['sat_estimate']:.4f}", m["auto"], faster)
+            if m["status"] == "counterexample":
+                break
+    Console(width=160).print(table)
+    print(f"auto picked the faster method on {agree} of {rows} lengths")
+    print(f"measured seconds per evaluator operation: median {statistics.median(per_op):.2e}")
+    print(f"measured seconds per miter gate (SAT path): median {statistics.median(per_gate):.2e}")
+
+
+if __name__ == "__main__":
+    main()

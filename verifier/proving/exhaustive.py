@@ -1,0 +1,106 @@
+"""Exhaustive proofs (issue 9 item 6): every string of a length checked by the
+batch evaluator, in chunks, and the estimate `--method auto` decides by.
+
+The batch evaluator computes on exact integers for every model kind
+(`semantics/batch.py`: transformer grid indices in int64 where a bound shows
+that no intermediate sum can overflow, else Python ints; netlists and DFAs on
+booleans), so when both models agree on every string of length n the models
+are equivalent at n: a proof by enumeration, reported as `method: exhaustive`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+
+from ..casefile.models import Attention, Circuit, Transformer
+from ..errors import UserError
+from ..semantics import batch, sequence
+
+EXHAUSTIVE_MAX_STRINGS = 1 << 24  # the most strings of one length `--method exhaustive` enumerates
+CHUNK_STRINGS = 4096  # strings per batch-evaluator call, so memory stays bounded
+# `--method auto`: enumeration costs about ENUMERATION_S_PER_OP seconds per
+# evaluator operation (work per string x strings); the SAT path (lowering,
+# encoding and solving) about SAT_S_PER_GATE seconds per gate of the miter.
+# Both measured on the example library (docs/methods.md).
+ENUMERATION_S_PER_OP = 7e-8
+SAT_S_PER_GATE = 7e-4
+AUTO_ENUMERATE_S = 0.5  # enumerate without building the miter when the estimate is below this
+
+
+def string_count(case, n: int) -> int:
+    return len(case.alphabet) ** n
+
+
+def work_per_string(model, n: int, outputs: str) -> int:
+    """Arithmetic operations of one evaluation at length n: multiply-adds of the
+    transformer's affine maps, attention scores and weighted sums over all
+    positions; a netlist's gate inputs; a DFA's steps."""
+    if isinstance(model, Transformer):
+        N = sequence.layout(model, n, outputs).N
+        d = model.d_model
+        per_position = d
+        for block in model.blocks:
+            if isinstance(block, Attention):
+                for head in block.heads:
+                    dq, dv = len(head.wq), len(head.wv)
+                    per_position += d * (2 * dq + dv) + N * (dq + dv) + dv * d
+            else:
+                per_position += 2 * d * len(block.w1)
+        return N * per_position
+    if isinstance(model, Circuit):
+        return sum(len(gate.inputs) + 1 for gate in model.netlist(n).gates)
+    return max(n, 1)
+
+
+def enumeration_seconds(case, n: int) -> float:
+    """The estimated time to check every string of length n on both models."""
+    work = work_per_string(case.left, n, case.outputs) + work_per_string(case.right, n, case.outputs)
+    return string_count(case, n) * work * ENUMERATION_S_PER_OP
+
+
+def sat_seconds(miter_gates: int) -> float:
+    """The estimated time of the SAT path for a miter of `miter_gates` gates."""
+    return miter_gates * SAT_S_PER_GATE
+
+
+def check_enumerable(case, n: int):
+    """A UserError when length n has too many strings to enumerate."""
+    if string_count(case, n) > EXHAUSTIVE_MAX_STRINGS:
+        raise UserError(f"length {n} has {len(case.alphabet)}^{n} strings, more than the "
+                        f"{EXHAUSTIVE_MAX_STRINGS} an exhaustive proof enumerates", case.path, "method")
+
+
+def word_chunks(alphabet_size: int, n: int, chunk: int = CHUNK_STRINGS):
+    """Every string of length n as symbol-index arrays [B, n], in lexicographic
+    order, at most `chunk` strings at a time."""
+    total = alphabet_size ** n
+    powers = alphabet_size ** np.arange(n - 1, -1, -1, dtype=np.int64)
+    for first in range(0, total, chunk):
+        index = np.arange(first, min(first + chunk, total), dtype=np.int64)
+        yield (index[:, None] // powers) % alphabet_size
+
+
+def first_disagreement(case, words: np.ndarray) -> Optional[list]:
+    """The first of `words` on which the two models' batch outputs differ, as symbols."""
+    left = batch.run_batch(case.left, words, case.alphabet, case.outputs)
+    right = batch.run_batch(case.right, words, case.alphabet, case.outputs)
+    differ = np.flatnonzero((left != right).any(axis=1))
+    if differ.size == 0:
+        return None
+    return [case.alphabet[s] for s in words[differ[0]]]
+
+
+def enumerate_length(case, n: int, deadline: Optional[float] = None):
+    """("equivalent", None), ("counterexample", word) with the first separating
+    string in lexicographic order, or ("unknown", None) past the deadline."""
+    check_enumerable(case, n)
+    for words in word_chunks(len(case.alphabet), n):
+        if deadline is not None and time.monotonic() >= deadline:
+            return "unknown", None
+        word = first_disagreement(case, words)
+        if word is not None:
+            return "counterexample", word
+    return "equivalent", None
