@@ -42,10 +42,11 @@ def check_solver(name: str) -> str:
 
 
 def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None, proof: bool = False,
-          conflicts_per_slice: int = CONFLICTS_PER_SLICE) -> SolveResult:
+          conflicts_per_slice: Optional[int] = None) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
     "unknown" once it has passed (checked between slices of conflicts). With
-    `proof`, an "unsat" answer carries the solver's clausal proof of all slices."""
+    `proof`, an "unsat" answer carries the solver's clausal proof of all slices.
+    A slice is `conflicts_per_slice` conflicts (default `CONFLICTS_PER_SLICE`)."""
     start = time.monotonic()
     with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
         slices = 0
@@ -55,7 +56,7 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
             else:
                 if time.monotonic() >= deadline:
                     return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices)
-                engine.conf_budget(conflicts_per_slice)
+                engine.conf_budget(conflicts_per_slice or CONFLICTS_PER_SLICE)
                 answer = engine.solve_limited()
                 slices += 1
             if answer is True:
