@@ -202,6 +202,21 @@ def cnf(case, length, output, solver, cardinality, pb):
     click.echo(f"wrote {output}: {stats['variables']} variables, {stats['clauses']} clauses")
 
 
+@main.command(name="aiger")
+@click.argument("case")
+@click.option("--length", "length", type=int, required=True, help="The input length n.")
+@click.option("-o", "--output", required=True, help="Binary AIGER file to write.")
+@click.option("--side", type=click.Choice(["left", "right"]), default=None, help="Write one model instead of the miter.")
+def aiger_command(case, length, output, side):
+    """Write the miter of CASE at one length (output diff: 1 iff the models
+    differ) as binary AIGER, for ABC's cec/&cec and the AIGER tools. Each
+    position's symbol is a binary code of ceil(log2 |alphabet|) inputs."""
+    from .aiger import write_aiger
+
+    stats = write_aiger(case, length, output, side)
+    click.echo(f"wrote {output}: {stats['inputs']} inputs, {stats['ands']} and gates, {stats['outputs']} outputs")
+
+
 @main.command()
 @click.argument("cnf_file")
 @click.argument("model", default="-")
