@@ -15,6 +15,7 @@ from tcverify.commands import compile as compile_command
 from tcverify.encodings import cnf
 from tcverify.lowering import aiger as aiger_lowering
 from tcverify.lowering import ir, lower
+from tcverify.proving import sweeping
 from tcverify.semantics import batch, evaluate
 from tcverify.semantics.gate_ops import IR_OPS, NETLIST_OPS, SOURCE_OPS, majority_threshold
 
@@ -24,6 +25,8 @@ TABLES = [
     ("lowering to the IR", lower._LOWER, set(NETLIST_OPS)),
     ("IR evaluate", ir._EVALUATE, set(IR_OPS)),
     ("CNF encoding", cnf._ENCODE, set(IR_OPS)),
+    ("sweeping's simulation", sweeping._SIMULATE, set(IR_OPS)),
+    ("sweeping's rebuild", sweeping._REBUILD, set(IR_OPS)),
     ("AIGER lowering", aiger_lowering._LOWER, set(IR_OPS)),
     ("netlist writer", compile_command._NETLIST_FIELDS, set(IR_OPS) - {"input"}),  # inputs are wires
 ]

@@ -71,19 +71,25 @@ def check_against_brute_force(case: Case, symbols=ALPHABET):
         assert result.counterexample["length"] == shortest
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_random_netlists_vs_mutants(seed):
-    rng = random.Random(seed)
+def netlists_vs_mutant(seed: int, size: int) -> Case:
+    """A random netlist of `size` gates per length against a mutated copy, lengths 1-5."""
     specs = {}
 
     def original(n):
         if n not in specs:
-            specs[n] = random_netlist_spec(random.Random(seed * 100 + n), n, 12)
+            specs[n] = random_netlist_spec(random.Random(seed * 100 + n), n, size)
         return specs[n]
 
     left = netlist_model(original)
     right = netlist_model(lambda n: mutate(random.Random(seed * 7 + n), original(n)))
-    check_against_brute_force(Case("<test>", "netlists", ALPHABET, (1, 2, 3, 4, 5), "last", left, right))
+    return Case("<test>", "netlists", ALPHABET, (1, 2, 3, 4, 5), "last", left, right)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_netlists_vs_mutants(seed):
+    case = netlists_vs_mutant(seed, 12)
+    left = case.left
+    check_against_brute_force(case)
     # a model is always equivalent to itself
     assert prove_case(Case("<test>", "self", ALPHABET, (3, 4), "last", left, left), ProveOptions(sample=False)).verdict == "equivalent"
 

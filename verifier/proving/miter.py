@@ -29,6 +29,7 @@ class MiterCnf:
     clauses: list
     input_lits: dict  # (position, symbol) -> variable
     nvars: int
+    lits: dict = None  # node -> literal, for every node in the encoded cone
 
     def decode(self, model, alphabet, n) -> list:
         """The string a satisfying assignment (list of literals) encodes."""
@@ -71,15 +72,21 @@ def build_miter(case: Case, n: int, style: str = "adder") -> Miter:
 
 def miter_cnf(miter: Miter, options: EncodingOptions = EncodingOptions()) -> MiterCnf:
     """Clauses of `diff = 1` and exactly one symbol per position."""
-    circuit = miter.circuit
+    cnf = constrained_cnf(miter.circuit, [miter.diff], options)
+    cnf.clauses.append([cnf.lits[miter.diff]])
+    return cnf
+
+
+def constrained_cnf(circuit: GateCircuit, roots, options: EncodingOptions = EncodingOptions()) -> MiterCnf:
+    """Clauses defining every node in the cone of `roots` (and every input),
+    plus the input constraint: exactly one symbol per position."""
     pool = IDPool()
     inputs = list(circuit.inputs.items())
-    encoding = encode(circuit, [miter.diff] + [node for _, node in inputs], pool, options)
+    encoding = encode(circuit, list(roots) + [node for _, node in inputs], pool, options)
     clauses = list(encoding.clauses)
-    clauses.append([encoding.lit(miter.diff)])
     input_lits = {key: encoding.lit(node) for key, node in inputs}
     for i in range(circuit.length):
         lits = [input_lits[i, a] for a in circuit.alphabet]
         clauses.append(lits)
         clauses.extend([-a, -b] for k, a in enumerate(lits) for b in lits[k + 1:])
-    return MiterCnf(clauses, input_lits, pool.top)
+    return MiterCnf(clauses, input_lits, pool.top, encoding.lits)

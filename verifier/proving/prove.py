@@ -22,9 +22,11 @@ from ..semantics import evaluate
 from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
+from .sweeping import sweep
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
+EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 METHODS = ("auto", "sat", "exhaustive")
 
 LengthStatus = Literal["equivalent", "counterexample", "unknown"]
@@ -40,6 +42,7 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    sweep: bool = True  # SAT sweeping of the miter before the final solve (sweeping.py)
     method: str = "auto"  # how an `equivalent` is proved: see `length_method`
     certify: bool = False  # check the proof of every UNSAT length (certify.py)
     proof_dir: Optional[str] = None  # with certify: write each length's CNF and proof here
@@ -53,6 +56,9 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
+    conflicts: int = 0  # the solver's conflicts (the budgeted attempt and the final solve)
+    merged: int = 0  # miter nodes merged by SAT sweeping
+    sweep_s: float = 0.0  # time spent sweeping
     certified: bool = False  # checked apart from the SAT solver: replayed, enumerated or a checked proof
     proof_lemmas: int = 0  # with --certify: lemmas of the checked proof
     check_time_s: float = 0.0
@@ -190,8 +196,34 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     if length_method(case, n, options, miter) == "exhaustive":
         return enumerate_length(case, n, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
-    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
-    stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses))
+    sweeping = _should_sweep(options)
+    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify,
+                   max_conflicts=EASY_CONFLICTS if sweeping else None)
+    if sweeping and answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
+        return sweep_and_solve(case, n, miter, options, deadline, start, answer.conflicts)
+    return sat_outcome(case, n, cnf, answer, options, start)
+
+
+def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float, conflicts: int):
+    """Length n decided by SAT sweeping (sweeping.py), then by solving the swept
+    miter; `conflicts` are those the budgeted attempt already spent."""
+    result = sweep(miter, options.encoding, options.seed, deadline, options.solver)
+    swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
+    if result.counterexample is not None:
+        method = "sampling" if result.found_by == "simulation" else "sat"
+        return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True, **swept),
+                result.counterexample)
+    if result.miter.circuit.const_value(result.miter.diff) == 0:
+        return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=conflicts, **swept), None
+    cnf = miter_cnf(result.miter, options.encoding)
+    answer = solve(cnf.clauses, options.solver, deadline)
+    answer.conflicts += conflicts
+    return sat_outcome(case, n, cnf, answer, options, start, **swept)
+
+
+def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, **swept):
+    """The LengthResult (and counterexample word) of the solver's `answer` on `cnf`."""
+    stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     if answer.status == "sat":
         return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
                 cnf.decode(answer.model, case.alphabet, n))
@@ -229,6 +261,15 @@ def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
 def enumerate_length(case: Case, n: int, deadline, start: float):
     status, word = exhaustive.enumerate_length(case, n, deadline)
     return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=status != "unknown"), word
+
+
+def _should_sweep(options: ProveOptions) -> bool:
+    """The one place that decides whether a length's miter may be swept (only
+    after the solver failed to decide it within `EASY_CONFLICTS`, so easy
+    miters pay nothing; docs/sweeping.md): not when turned off (`--no-sweep`).
+    A length whose verdict is certified by a DRUP proof must not be swept
+    either (the proof is about the exact miter CNF), so `--certify` turns it off."""
+    return options.sweep and not options.certify
 
 
 def all_words(alphabet_size: int, n: int) -> np.ndarray:

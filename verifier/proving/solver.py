@@ -33,6 +33,7 @@ class SolveResult:
     time_s: float = 0.0
     conflicts_slices: int = 0
     proof: Optional[list] = None  # with `proof=True` and "unsat": the DRUP lines (certify.py)
+    conflicts: int = 0  # the solver's conflict count (pysat accum_stats)
 
 
 def check_solver(name: str) -> str:
@@ -42,24 +43,33 @@ def check_solver(name: str) -> str:
 
 
 def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None, proof: bool = False,
-          conflicts_per_slice: Optional[int] = None) -> SolveResult:
+          max_conflicts: Optional[int] = None, conflicts_per_slice: Optional[int] = None) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
-    "unknown" once it has passed (checked between slices of conflicts). With
-    `proof`, an "unsat" answer carries the solver's clausal proof of all slices.
-    A slice is `conflicts_per_slice` conflicts (default `CONFLICTS_PER_SLICE`)."""
+    "unknown" once it has passed (checked between slices of conflicts), and
+    likewise after `max_conflicts` conflicts. With `proof`, an "unsat" answer
+    carries the solver's clausal proof of all slices. A slice is
+    `conflicts_per_slice` conflicts (default `CONFLICTS_PER_SLICE`)."""
     start = time.monotonic()
     with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
         slices = 0
         while True:
-            if deadline is None:
+            if deadline is None and max_conflicts is None:
                 answer = engine.solve()
             else:
-                if time.monotonic() >= deadline:
-                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices)
-                engine.conf_budget(conflicts_per_slice or CONFLICTS_PER_SLICE)
+                spent = _conflicts(engine)
+                if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
+                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
+                per_slice = conflicts_per_slice or CONFLICTS_PER_SLICE
+                budget = per_slice if max_conflicts is None else min(per_slice, max_conflicts - spent)
+                engine.conf_budget(budget)
                 answer = engine.solve_limited()
                 slices += 1
             if answer is True:
-                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices)
+                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, conflicts=_conflicts(engine))
             if answer is False:
-                return SolveResult("unsat", None, time.monotonic() - start, slices, engine.get_proof() if proof else None)
+                return SolveResult("unsat", None, time.monotonic() - start, slices, engine.get_proof() if proof else None,
+                                   _conflicts(engine))
+
+
+def _conflicts(engine) -> int:
+    return (engine.accum_stats() or {}).get("conflicts", 0)

@@ -1,0 +1,228 @@
+"""SAT sweeping ("fraiging") of a miter before the final solve.
+
+After Mishchenko, Chatterjee, Jiang, Brayton, "FRAIGs: A unifying
+representation for logic synthesis and verification" (UCB TR 2005),
+Mishchenko et al., "Improvements to combinational equivalence checking"
+(ICCAD 2006), and, on CNF, Biere et al., "Clausal Congruence Closure" /
+SAT sweeping in Kissat (FMCAD 2024):
+
+1. Bit-parallel random simulation of the miter's cone on valid one-hot
+   strings (64 strings per uint64 word) splits the nodes into classes of
+   candidate equivalences, each node equal or complementary to its class's
+   first node (signatures normalised by the first pattern). The constants are
+   in a class too, so a node that is always 0 or 1 is a candidate.
+2. In topological order each candidate `b == r` (or `b == not r`) is proved on
+   ONE incremental CaDiCaL holding the cone's CNF and the one-hot constraint
+   (equivalences need only hold on strings): both `b and not r` and
+   `not b and r` must be UNSAT under a small conflict limit. A proved pair
+   adds its two equivalence clauses to the solver; a satisfying assignment is
+   an input that separates the pair, and its node values refine every class;
+   an exhausted budget skips the pair (sound: only proved pairs merge).
+3. The circuit is rebuilt with every merged node replaced by its
+   representative; structural hashing in the new `GateCircuit` cascades the
+   merges. A pattern or an assignment with `diff = 1` is a counterexample.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from pysat.solvers import Solver
+
+from ..encodings.cnf import EncodingOptions
+from ..lowering.ir import GateCircuit
+from ..semantics.number_format import INT64_SAFE
+from .miter import Miter, constrained_cnf
+
+PATTERNS = 1024  # simulated strings (a multiple of 64)
+CONFLICTS_PER_QUERY = 1000  # per SAT call on one candidate pair (100 left compiled-vs-source n=32 unproved)
+TOTAL_CONFLICTS = 100_000  # per sweep; past it the remaining candidates are skipped
+
+
+@dataclass
+class SweepResult:
+    miter: Miter  # equal to the input miter on every one-hot string
+    merged: int  # nodes replaced by an equal or complementary earlier node
+    time_s: float
+    counterexample: Optional[list] = None  # a string with diff = 1
+    found_by: Optional[str] = None  # "simulation" | "sat"
+    conflicts: int = 0
+
+
+def random_words(alphabet_size: int, n: int, count: int, rng) -> np.ndarray:
+    """`count` strings (symbol indices): the constant strings first, then half
+    uniform, half drawn from a random symbol distribution per string (so
+    counts far from the mean, e.g. all-but-one, are hit too)."""
+    constant = np.repeat(np.arange(alphabet_size)[:, None], n, axis=1)
+    rest = count - alphabet_size
+    uniform = rng.integers(0, alphabet_size, size=(rest // 2, n))
+    skew = rng.dirichlet(np.ones(alphabet_size), size=rest - rest // 2)
+    cumulative = np.cumsum(skew, axis=1)
+    draws = rng.random((rest - rest // 2, n, 1))
+    skewed = np.minimum((draws > cumulative[:, None, :]).sum(axis=2), alphabet_size - 1)
+    return np.concatenate([constant, uniform, skewed])[:count]
+
+
+def simulate(circuit: GateCircuit, nodes, words: np.ndarray) -> np.ndarray:
+    """Packed values `[len(circuit.gates), len(words) // 64]` (uint64, bit b of
+    word w is string 64 w + b) of `nodes` (a topologically ordered cone) on
+    the strings `words[b, i]` (symbol indices); other rows stay 0."""
+    count = words.shape[0]
+    assert count % 64 == 0, count
+    values = np.zeros((len(circuit.gates), count // 64), dtype=np.uint64)
+    symbol_index = {a: s for s, a in enumerate(circuit.alphabet)}
+    for node in nodes:
+        gate = circuit.gates[node]
+        values[node] = _SIMULATE[gate.op](gate, values, words, symbol_index)
+    return values
+
+
+def _simulate_input(gate, values, words, symbol_index):
+    i, a = gate.value
+    return _pack(words[:, i] == symbol_index[a])
+
+
+def _simulate_threshold(gate, values, words, symbol_index):
+    big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
+    weights = np.array(gate.weights, dtype=object if big else np.int64)
+    bits = _unpack(values[list(gate.inputs)]).astype(weights.dtype)
+    return _pack(weights @ bits >= gate.t)
+
+
+# IR op -> (gate, packed values [nodes, words], strings, symbol_index) -> the gate's packed values
+_SIMULATE = {
+    "input": _simulate_input,
+    "const": lambda gate, values, *_: ~np.uint64(0) if gate.value else np.uint64(0),
+    "not": lambda gate, values, *_: ~values[gate.inputs[0]],
+    "and": lambda gate, values, *_: np.bitwise_and.reduce(values[list(gate.inputs)], axis=0),
+    "or": lambda gate, values, *_: np.bitwise_or.reduce(values[list(gate.inputs)], axis=0),
+    "xor": lambda gate, values, *_: np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0),
+    "threshold": _simulate_threshold,
+}
+
+
+def _pack(bits: np.ndarray) -> np.ndarray:
+    return np.packbits(bits.astype(bool), bitorder="little").view(np.uint64)
+
+
+def _unpack(packed: np.ndarray) -> np.ndarray:
+    """Rows of uint64 words -> rows of bits (uint8), string order."""
+    return np.unpackbits(np.ascontiguousarray(packed).view(np.uint8), axis=-1, bitorder="little")
+
+
+def sweep(miter: Miter, encoding: EncodingOptions = EncodingOptions(), seed: int = 0,
+          deadline: Optional[float] = None, solver: str = "cadical195") -> SweepResult:
+    """The miter with SAT-proved equivalent nodes merged (see the module docstring).
+    Stops at `deadline` (time.monotonic()) or after `TOTAL_CONFLICTS`."""
+    start = time.monotonic()
+    circuit = miter.circuit
+    n, alphabet = circuit.length, circuit.alphabet
+    roots = [miter.diff, circuit.false] + list(miter.left) + list(miter.right)
+    cone = circuit.cone(roots + list(circuit.inputs.values()))
+    position = {node: k for k, node in enumerate(cone)}
+    words = random_words(len(alphabet), n, PATTERNS, np.random.default_rng([seed, n]))
+    values = simulate(circuit, cone, words)
+    diff_bits = _unpack(values[miter.diff])
+    if diff_bits.any():
+        word = words[int(np.argmax(diff_bits))]
+        return SweepResult(miter, 0, time.monotonic() - start, [alphabet[s] for s in word], "simulation")
+
+    classes = Classes(values[cone])
+    cnf = constrained_cnf(circuit, roots, encoding)
+    cone_lits = np.array([cnf.lits[node] for node in cone], dtype=np.int64)
+    replaced = {}  # node -> (representative, complemented)
+    with Solver(name=solver, bootstrap_with=cnf.clauses) as engine:
+
+        def exhausted() -> bool:
+            return (engine.accum_stats()["conflicts"] >= TOTAL_CONFLICTS
+                    or (deadline is not None and time.monotonic() >= deadline))
+
+        for k, node in enumerate(cone):
+            while classes.rep[k] != k and not exhausted():
+                r, complemented = int(classes.rep[k]), bool(classes.phase[k])
+                b_lit, r_lit = int(cone_lits[k]), int(cone_lits[r])
+                target = -r_lit if complemented else r_lit
+                answer = _separate(engine, b_lit, target)
+                if answer is True:
+                    engine.add_clause([-b_lit, target])
+                    engine.add_clause([b_lit, -target])
+                    replaced[node] = (cone[r], complemented)
+                if answer is True or answer is None:
+                    break
+                node_values = (answer[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
+                if node_values[position[miter.diff]]:
+                    return SweepResult(miter, 0, time.monotonic() - start, cnf.decode(answer.tolist(), alphabet, n),
+                                       "sat", engine.accum_stats()["conflicts"])
+                classes.refine(node_values)
+        conflicts = engine.accum_stats()["conflicts"]
+    swept = rebuild(miter, cone, replaced)
+    return SweepResult(swept, len(replaced), time.monotonic() - start, conflicts=conflicts)
+
+
+def _separate(engine, a: int, b: int):
+    """True if `a == b` is proved (`a and not b`, `not a and b` both UNSAT within
+    `CONFLICTS_PER_QUERY` each), None if a query ran out of conflicts, else a
+    model (array of literals) on which they differ."""
+    for assumptions in ([a, -b], [-a, b]):
+        engine.conf_budget(CONFLICTS_PER_QUERY)
+        answer = engine.solve_limited(assumptions=assumptions)
+        if answer is None:
+            return None
+        if answer is True:
+            return np.array(engine.get_model(), dtype=np.int64)
+    return True
+
+
+class Classes:
+    """Candidate-equivalence classes over the positions of a cone: `rep[k]` is
+    the first position of k's class, `phase[k]` whether k is its complement."""
+
+    def __init__(self, signatures: np.ndarray):
+        first_bit = (signatures[:, 0] & np.uint64(1)).astype(bool)
+        normal = np.where(first_bit[:, None], ~signatures, signatures)
+        _, first, inverse = np.unique(normal, axis=0, return_index=True, return_inverse=True)
+        self.rep = first[inverse.reshape(-1)]
+        self.phase = first_bit ^ first_bit[self.rep]
+
+    def refine(self, values: np.ndarray):
+        """Split every class by one more input: the nodes whose `values`
+        disagree with their representative's form a class of their own."""
+        moved = np.flatnonzero(values != (values[self.rep] ^ self.phase))
+        if moved.size == 0:
+            return
+        old = self.rep[moved]
+        reps, first = np.unique(old, return_index=True)
+        new_rep = moved[first][np.searchsorted(reps, old)]
+        self.phase[moved] = self.phase[moved] ^ self.phase[new_rep]
+        self.rep[moved] = new_rep
+
+
+def rebuild(miter: Miter, cone, replaced: dict) -> Miter:
+    """A new circuit of the cone with each replaced node taken from its
+    representative (negated when complementary), re-hashed structurally."""
+    circuit = miter.circuit
+    new = GateCircuit(circuit.length, circuit.alphabet)
+    image = {}
+    for node in cone:
+        if node in replaced:
+            rep, complemented = replaced[node]
+            image[node] = new.not_(image[rep]) if complemented else image[rep]
+            continue
+        gate = circuit.gates[node]
+        image[node] = _REBUILD[gate.op](new, gate, [image[a] for a in gate.inputs])
+    return Miter(new, [image[a] for a in miter.left], [image[b] for b in miter.right], image[miter.diff])
+
+
+# IR op -> (new circuit, gate, its inputs' new nodes) -> the gate's new node
+_REBUILD = {
+    "input": lambda new, gate, ins: new.input(*gate.value),
+    "const": lambda new, gate, ins: new.const(gate.value),
+    "not": lambda new, gate, ins: new.not_(ins[0]),
+    "and": lambda new, gate, ins: new.and_(*ins),
+    "or": lambda new, gate, ins: new.or_(*ins),
+    "xor": lambda new, gate, ins: new.xor(*ins),
+    "threshold": lambda new, gate, ins: new.threshold(ins, gate.weights, gate.t),
+}
