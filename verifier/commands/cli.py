@@ -95,7 +95,7 @@ def solver_options(function):
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
 @click.option("--certify", is_flag=True, help="Check every SAT proof of unsatisfiability inside tcverify (RUP check); see docs/proofs.md.")
 @click.option("--proof-dir", type=click.Path(file_okay=False), default=None,
-              help="With --certify (implied): write each certified length's CNF (DIMACS) and proof (DRAT) here.")
+              help="With --certify (implied): write each UNSAT length's CNF (DIMACS) and proof (DRAT) here.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Cases decided in parallel processes.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")

@@ -194,15 +194,13 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
-    if length_method(case, n, options, miter) == "exhaustive":
-        return enumerate_length(case, n, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
     sweeping = _should_sweep(options)
     answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify,
                    max_conflicts=EASY_CONFLICTS if sweeping else None)
     if sweeping and answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
         return sweep_and_solve(case, n, miter, options, deadline, start, answer.conflicts)
-    return sat_outcome(case, n, cnf, answer, options, start)
+    return sat_outcome(case, n, cnf, answer, options, start, deadline)
 
 
 def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float, conflicts: int):
@@ -219,44 +217,39 @@ def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, 
     cnf = miter_cnf(result.miter, options.encoding)
     answer = solve(cnf.clauses, options.solver, deadline)
     answer.conflicts += conflicts
-    return sat_outcome(case, n, cnf, answer, options, start, **swept)
+    return sat_outcome(case, n, cnf, answer, options, start, deadline, **swept)
 
 
-def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, **swept):
+def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, deadline=None, **swept):
     """The LengthResult (and counterexample word) of the solver's `answer` on `cnf`."""
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     if answer.status == "sat":
         return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
                 cnf.decode(answer.model, case.alphabet, n))
-    if answer.status == "unsat" and options.certify:
-        stats |= certify_unsat(case, n, cnf, answer.proof, options.proof_dir)
     status = "equivalent" if answer.status == "unsat" else "unknown"
+    if answer.status == "unsat" and options.certify:
+        if options.proof_dir:
+            certify.write_proof(options.proof_dir, case.path, n, cnf, answer.proof)
+        check = certify.check_unsat_proof(cnf.clauses, answer.proof, deadline)  # ProofRejected if it fails
+        if check is None:
+            status = "unknown"  # out of time before the proof was checked
+        else:
+            stats |= dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
     return LengthResult(n, status, "sat", time.monotonic() - start, **stats), None
 
 
-def certify_unsat(case: Case, n: int, cnf, proof: list, proof_dir: Optional[str]) -> dict:
-    """Check the solver's proof that the miter CNF is unsatisfiable (after writing
-    both to `proof_dir` if given); a proof that does not check raises ProofRejected."""
-    if proof_dir:
-        certify.write_proof(proof_dir, case.path, n, cnf, proof)
-    check = certify.check_unsat_proof(cnf.clauses, proof)
-    return dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
-
-
-def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
+def length_method(case: Case, n: int, options: ProveOptions) -> str:
     """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
     (and `auto` without the batch evaluator, `sample=False`) never does; `auto`
-    enumerates when the estimated enumeration time is below AUTO_ENUMERATE_S,
-    or, once the miter is built, below the SAT path's estimate for its size."""
+    enumerates when the estimated enumeration time is at most the SAT path's
+    (`exhaustive.enumeration_seconds`, `exhaustive.sat_seconds`: from the
+    models' shapes alone, before anything is lowered)."""
     if options.method == "exhaustive":
         exhaustive.check_enumerable(case, n)
         return "exhaustive"
     if options.method == "sat" or not options.sample or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
         return "sat"
-    estimate = exhaustive.enumeration_seconds(case, n)
-    if miter is None:
-        return "exhaustive" if estimate <= exhaustive.AUTO_ENUMERATE_S else "sat"
-    return "exhaustive" if estimate <= exhaustive.sat_seconds(len(miter.circuit.cone([miter.diff]))) else "sat"
+    return "exhaustive" if exhaustive.enumeration_seconds(case, n) <= exhaustive.sat_seconds(case, n) else "sat"
 
 
 def enumerate_length(case: Case, n: int, deadline, start: float):
