@@ -6,6 +6,7 @@ folder is listed in pyproject.toml, so an ordinary install has all of it."""
 import ast
 import importlib
 import os
+import re
 import tomllib
 
 from conftest import ROOT
@@ -108,3 +109,23 @@ def test_every_package_folder_is_in_pyproject():
         for folder, _, files in os.walk(os.path.join(ROOT, top)):
             if "__init__.py" in files:
                 assert os.path.realpath(folder) in listed, f"{folder} is not in pyproject.toml's packages"
+
+
+def is_empty_package(path: str) -> bool:
+    """An __init__.py with nothing but (at most) a docstring."""
+    body = ast.parse(open(path).read()).body
+    return path.endswith("__init__.py") and all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
+
+
+def test_architecture_lists_every_module():
+    """docs/architecture.md has a row for every module of the tree, and none that is gone."""
+    with open(os.path.join(ROOT, "docs", "architecture.md")) as handle:
+        rows = [line.split("|")[1] for line in handle if line.startswith("| `")]
+    listed = set()
+    for cell in rows:
+        for name in re.findall(r"`([\w/]+\.py)`", cell):
+            top = name.split("/")[0]
+            listed.add(name if top in ("verifier", "encodings") else f"verifier/{name}")
+    tree = {os.path.relpath(path, ROOT) for path in modules().values() if not is_empty_package(path)}
+    assert not tree - listed, f"modules without a row in docs/architecture.md: {sorted(tree - listed)}"
+    assert not listed - tree, f"rows in docs/architecture.md for modules that do not exist: {sorted(listed - tree)}"
