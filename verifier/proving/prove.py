@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import numpy as np
 
@@ -28,6 +28,10 @@ ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the samplin
 RANDOM_SAMPLES = 512  # strings per length otherwise
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 METHODS = ("auto", "sat", "exhaustive")
+
+LengthStatus = Literal["equivalent", "counterexample", "unknown"]
+Method = Literal["sat", "exhaustive", "sampling", "trivial", "timeout"]  # how the length was decided ("timeout": not reached)
+Verdict = Literal["equivalent", "counterexample", "unknown", "error"]
 
 
 @dataclass
@@ -49,8 +53,8 @@ class ProveOptions:
 @dataclass
 class LengthResult:
     n: int
-    status: str  # "equivalent" | "counterexample" | "unknown"
-    method: str  # "sat" | "exhaustive" | "sampling" | "trivial" | "timeout"
+    status: LengthStatus
+    method: Method
     time_s: float
     variables: int = 0
     clauses: int = 0
@@ -67,7 +71,7 @@ class LengthResult:
 class CaseResult:
     case: str  # the path as given
     name: str
-    verdict: str  # equivalent | counterexample | unknown | error
+    verdict: Verdict
     expect: Optional[str]
     lengths: list = field(default_factory=list)  # the lengths decided
     time_s: float = 0.0
