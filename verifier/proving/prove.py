@@ -22,7 +22,7 @@ from ..semantics import evaluate
 from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
-from .sweeping import sweep
+from .sweeping import Sweeper
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
@@ -52,7 +52,7 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
-    conflicts: int = 0  # the solver's conflicts (the budgeted attempt and the final solve)
+    conflicts: int = 0  # the solver's conflicts on this length (with sweeping's)
     merged: int = 0  # miter nodes merged by SAT sweeping
     sweep_s: float = 0.0  # time spent sweeping
     certified: bool = False  # checked apart from the SAT solver: replayed, enumerated or a checked proof
@@ -191,30 +191,32 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
     if length_method(case, n, options, miter) == "exhaustive":
         return enumerate_length(case, n, deadline, start)
+    if _should_sweep(options):
+        return sweep_and_solve(case, n, miter, options, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
-    sweeping = _should_sweep(options)
-    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify,
-                   max_conflicts=EASY_CONFLICTS if sweeping else None)
-    if sweeping and answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
-        return sweep_and_solve(case, n, miter, options, deadline, start, answer.conflicts)
+    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
     return sat_outcome(case, n, cnf, answer, options, start)
 
 
-def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float, conflicts: int):
-    """Length n decided by SAT sweeping (sweeping.py), then by solving the swept
-    miter; `conflicts` are those the budgeted attempt already spent."""
-    result = sweep(miter, options.encoding, options.seed, deadline, options.solver)
-    swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
-    if result.counterexample is not None:
-        method = "sampling" if result.found_by == "simulation" else "sat"
-        return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True, **swept),
-                result.counterexample)
-    if result.miter.circuit.const_value(result.miter.diff) == 0:
-        return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=conflicts, **swept), None
-    cnf = miter_cnf(result.miter, options.encoding)
-    answer = solve(cnf.clauses, options.solver, deadline)
-    answer.conflicts += conflicts
-    return sat_outcome(case, n, cnf, answer, options, start, **swept)
+def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float):
+    """Length n on one incremental solver (`sweeping.Sweeper`): the miter within
+    `EASY_CONFLICTS` conflicts; failing that, SAT sweeping, then the miter again
+    on the same solver (it keeps its learnt clauses and the proved equalities)."""
+    with Sweeper(miter, options.encoding, options.solver) as sweeper:
+        answer = sweeper.solve_diff(deadline, EASY_CONFLICTS)
+        swept = {}
+        if answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
+            result = sweeper.sweep(options.seed, deadline)
+            swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
+            if result.counterexample is not None:
+                method = "sampling" if result.found_by == "simulation" else "sat"
+                return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True,
+                                     conflicts=sweeper.conflicts(), **swept), result.counterexample)
+            if result.miter.circuit.const_value(result.miter.diff) == 0:
+                return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=sweeper.conflicts(), **swept), None
+            answer = sweeper.solve_diff(deadline)
+        answer.conflicts = sweeper.conflicts()
+        return sat_outcome(case, n, sweeper.cnf, answer, options, start, **swept)
 
 
 def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, **swept):

@@ -48,25 +48,33 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
     "unknown" once it has passed (checked between slices of conflicts), and
     likewise after `max_conflicts` conflicts. With `proof`, an "unsat" answer
     carries the solver's clausal proof of all slices."""
-    start = time.monotonic()
     with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
-        slices = 0
-        while True:
-            if deadline is None and max_conflicts is None:
-                answer = engine.solve()
-            else:
-                spent = _conflicts(engine)
-                if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
-                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
-                budget = CONFLICTS_PER_SLICE if max_conflicts is None else min(CONFLICTS_PER_SLICE, max_conflicts - spent)
-                engine.conf_budget(budget)
-                answer = engine.solve_limited()
-                slices += 1
-            if answer is True:
-                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, conflicts=_conflicts(engine))
-            if answer is False:
-                return SolveResult("unsat", None, time.monotonic() - start, slices, engine.get_proof() if proof else None,
-                                   _conflicts(engine))
+        result = solve_on(engine, (), deadline, max_conflicts)
+        if result.status == "unsat" and proof:
+            result.proof = engine.get_proof()
+        return result
+
+
+def solve_on(engine, assumptions=(), deadline: Optional[float] = None, max_conflicts: Optional[int] = None) -> SolveResult:
+    """Decide an open pysat `engine` under `assumptions` (incremental use), with
+    `solve`'s deadline and conflict limit; `conflicts` counts this call's only."""
+    start = time.monotonic()
+    before = _conflicts(engine)
+    slices = 0
+    while True:
+        if deadline is None and max_conflicts is None:
+            answer = engine.solve(assumptions=list(assumptions))
+        else:
+            spent = _conflicts(engine) - before
+            if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
+                return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
+            engine.conf_budget(CONFLICTS_PER_SLICE if max_conflicts is None else min(CONFLICTS_PER_SLICE, max_conflicts - spent))
+            answer = engine.solve_limited(assumptions=list(assumptions))
+            slices += 1
+        if answer is True:
+            return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, conflicts=_conflicts(engine) - before)
+        if answer is False:
+            return SolveResult("unsat", None, time.monotonic() - start, slices, conflicts=_conflicts(engine) - before)
 
 
 def _conflicts(engine) -> int:
