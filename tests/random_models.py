@@ -35,6 +35,7 @@ def random_transformer(
     max_length=8,
     number_format=None,
     param_format=None,
+    tied_scores=0.0,
     classes=None,
 ) -> Transformer:
     """A random transformer over `alphabet`. Unset options are drawn at random:
@@ -43,7 +44,8 @@ def random_transformer(
     False to force), `positional` "none" or "table" (rows for strings up to
     `max_length`), formats from `random_format` (param grid coarser or finer).
     `classes` (a number) gives an argmax readout over that many classes, with a random
-    accepted set or (half the time) one bit per class; else a threshold readout."""
+    accepted set or (half the time) one bit per class; else a threshold readout. With
+    probability `tied_scores` a head has W_Q = b_Q = 0, so that all its scores tie."""
     fmt = number_format or random_format(rng)
     pfmt = param_format or (fmt if rng.random() < 0.5 else random_format(rng))
     d = d_model or rng.randint(1, 3)
@@ -81,8 +83,11 @@ def random_transformer(
             for _ in range(rng.randint(1, 2)):
                 kind = rng.choice(head_types)
                 dk, dv = rng.randint(1, 2), rng.randint(1, 2)
-                heads.append(Head(kind, rng.choice(masks), matrix(dk, d), matrix(dk, d), matrix(dv, d), matrix(d, dv),
-                                  bias(dk), bias(dk), bias(dv),
+                tied = tied_scores > 0 and rng.random() < tied_scores
+                wq = ((0,) * d,) * dk if tied else matrix(dk, d)
+                bq = (0,) * dk if tied else bias(dk)
+                heads.append(Head(kind, rng.choice(masks), wq, matrix(dk, d), matrix(dv, d), matrix(d, dv),
+                                  bq, bias(dk), bias(dv),
                                   tie=rng.choice(("leftmost", "rightmost")) if kind == "hard" else "leftmost",
                                   exp_frac_bits=rng.randint(0, 4) if kind == "softmax" else None))
             blocks.append(Attention(tuple(heads), bias(d), residual))

@@ -121,8 +121,9 @@ SMALL_PROOF = ["1 0", "3 0", "0"]
 
 
 def real_miter(rel="majority/majority-uniform-head-f4.yaml", n=12):
+    """The miter CNF without linear-form rewriting (with it, MAJORITY's miter is trivial)."""
     case = load_case(os.path.join(CASES, rel), warn=lambda message: None)
-    return miter_cnf(build_miter(case, n))
+    return miter_cnf(build_miter(case, n, rewrite=False))
 
 
 def cadical_proof(clauses, name="cadical195"):
@@ -216,14 +217,14 @@ def test_a_proof_over_several_deadline_slices_checks(monkeypatch):
 def test_prove_certify_reports_and_sat_method_certifies_every_length():
     case = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
     case = dataclasses.replace(case, lengths=(1, 2, 3, 8))
-    result = prove_case(case, ProveOptions(method="sat", certify=True))
+    result = prove_case(case, ProveOptions(method="sat", certify=True, rewrite=False))  # rewriting: trivial miters
     assert result.verdict == "equivalent"
     for outcome in result.per_length:
         assert outcome.method in ("sat", "trivial")
         if outcome.method == "sat":
             assert outcome.certified and outcome.proof_lemmas > 0 and outcome.check_time_s >= 0
     assert any(o.method == "sat" for o in result.per_length)
-    plain = prove_case(case, ProveOptions(method="sat"))
+    plain = prove_case(case, ProveOptions(method="sat", rewrite=False))
     assert not any(o.certified for o in plain.per_length if o.status == "equivalent")
 
 
@@ -242,9 +243,9 @@ def test_a_proof_that_does_not_check_is_an_internal_error(monkeypatch):
     case = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
     case = dataclasses.replace(case, lengths=(8,))
     with pytest.raises(InternalError):
-        prove_case(case, ProveOptions(method="sat", certify=True))
+        prove_case(case, ProveOptions(method="sat", certify=True, rewrite=False))
     path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
-    run = CliRunner().invoke(main, ["prove", path, "--certify", "--method", "sat", "--set", "lengths=[8]"])
+    run = CliRunner().invoke(main, ["prove", path, "--certify", "--method", "sat", "--no-rewrite", "--set", "lengths=[8]"])
     assert run.exit_code == 70 and "not include the empty clause" in run.output, run.output
 
 
@@ -252,7 +253,7 @@ def test_cli_certify_json_proof_dir_and_an_external_checker(tmp_path):
     dratify = pytest.importorskip("dratify")
     path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
     run = CliRunner().invoke(main, ["prove", path, "--json", "--proof-dir", str(tmp_path), "--method", "sat",
-                                    "--set", "lengths=[6, 8]"])
+                                    "--no-rewrite", "--set", "lengths=[6, 8]"])
     assert run.exit_code == 0, run.output
     report = json.loads(run.output.strip().splitlines()[-1])
     sat = [r for r in report["per_length"] if r["method"] == "sat"]

@@ -56,12 +56,12 @@ def test_compiled_netlist_equals_transformer(name, tmp_path):
 
 @pytest.mark.parametrize("name", transformer_cases())
 def test_depth_does_not_grow_with_n(name):
-    """Depth is the same at n = 8 and n = 16; at n = 4 it can only be smaller
+    """Depth is the same at n = 8 and n = 16; at n = 4 it can only be smaller, or 2
     (with at most 16 symbol combinations a value is tabulated as a DNF)."""
     case = load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None)
     big = 8 if case.left.positional.kind == "table" else 16
     depths = {n: stats(*compile_side(case, "left", n)).depth for n in (4, 8, big)}
-    assert depths[8] == depths[big] and depths[4] <= depths[big], depths
+    assert depths[8] == depths[big] and depths[4] <= max(depths[big], 2), depths
 
 
 def test_compile_cli_writes_netlists_and_stats(tmp_path):

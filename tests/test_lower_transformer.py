@@ -161,11 +161,11 @@ def test_values_of_few_symbols_stay_tables():
 
 # -- through the CNF ----------------------------------------------------------
 
-def cnf_bits(model, alphabet, outputs, word):
+def cnf_bits(model, alphabet, outputs, word, **options):
     """Output bits read from a CaDiCaL model of the CNF with the input fixed to `word`."""
     n = len(word)
     circuit = GateCircuit(n, alphabet)
-    roots = lower_transformer(model, circuit, outputs)
+    roots = lower_transformer(model, circuit, outputs, **options)
     pool = IDPool()
     encoding = encode(circuit, roots + list(circuit.inputs.values()), pool)
     units = [[encoding.lit(circuit.input(i, a)) if a == word[i] else -encoding.lit(circuit.input(i, a))]

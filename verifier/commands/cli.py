@@ -89,6 +89,7 @@ def solver_options(function):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
 @click.option("--timeout", type=float, default=None, help="Seconds per case; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
+@click.option("--no-rewrite", is_flag=True, help="Build every transformer sum as a word (no linear-form rewriting).")
 @click.option("--no-sweep", is_flag=True, help="Skip SAT sweeping (merging proved-equal nodes) before the final solve.")
 @click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
@@ -99,7 +100,7 @@ def solver_options(function):
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, no_sweep, method, certify, proof_dir, jobs, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, no_sweep, no_rewrite, method, certify, proof_dir, jobs, junit, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -113,7 +114,8 @@ def prove(cases, as_json, timeout, no_sample, no_sweep, method, certify, proof_d
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
                            sample=not no_sample, sweep=not no_sweep, overrides=tuple(parse_override(s) for s in settings),
-                           method=method, certify=certify, proof_dir=proof_dir)
+                           method=method, certify=certify, proof_dir=proof_dir,
+                           rewrite=not no_rewrite)
     results = run_cases(paths, options, jobs=jobs, as_json=as_json)
     if junit:
         from .report import write_junit

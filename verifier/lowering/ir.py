@@ -10,6 +10,7 @@ constants, so lowerings can be written naively.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,7 +119,8 @@ class GateCircuit:
 
     def threshold(self, nodes, weights, t: int) -> int:
         """1 iff sum(w * in) >= t. Constants are folded, repeated inputs merged,
-        negated inputs rewritten (w * not a = w - w * a), trivial gates decided."""
+        negated inputs rewritten (w * not a = w - w * a), weights divided by their
+        gcd, trivial gates decided."""
         merged: dict[int, int] = {}
         t = int(t)
         for a, w in zip(nodes, weights):
@@ -132,6 +134,10 @@ class GateCircuit:
                 a, w = self.gates[a].inputs[0], -w
             merged[a] = merged.get(a, 0) + w
         merged = {a: w for a, w in merged.items() if w != 0}
+        divisor = math.gcd(*merged.values()) if merged else 1
+        if divisor > 1:  # sum w * in is a multiple of the gcd: divide, rounding t up
+            merged = {a: w // divisor for a, w in merged.items()}
+            t = -(-t // divisor)
         lowest = sum(w for w in merged.values() if w < 0)
         highest = sum(w for w in merged.values() if w > 0)
         if lowest >= t:

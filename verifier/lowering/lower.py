@@ -12,12 +12,13 @@ from ..semantics.gate_ops import majority_threshold
 from .ir import GateCircuit
 
 
-def lower_model(model, circuit: GateCircuit, outputs: str, style: str = "adder") -> list:
-    """IR nodes of the model's output bits at length `circuit.length`."""
+def lower_model(model, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True) -> list:
+    """IR nodes of the model's output bits at length `circuit.length`; `rewrite`: keep
+    a transformer's linear forms linear (see `lower_transformer`)."""
     if isinstance(model, Transformer):
         from .lower_transformer import lower_transformer
 
-        return lower_transformer(model, circuit, outputs, style)
+        return lower_transformer(model, circuit, outputs, style, rewrite=rewrite)
     if isinstance(model, Circuit):
         return lower_netlist(model.netlist(circuit.length), circuit)
     if isinstance(model, Dfa):

@@ -54,10 +54,10 @@ class MiterCnf:
             handle.write(" ".join(map(str, clause)) + " 0\n")
 
 
-def build_miter(case: Case, n: int, style: str = "adder") -> Miter:
+def build_miter(case: Case, n: int, style: str = "adder", rewrite: bool = True) -> Miter:
     circuit = GateCircuit(n, case.alphabet)
-    left = lower_model(case.left, circuit, case.outputs, style)
-    right = lower_model(case.right, circuit, case.outputs, style)
+    left = lower_model(case.left, circuit, case.outputs, style, rewrite)
+    right = lower_model(case.right, circuit, case.outputs, style, rewrite)
     assert len(left) == len(right), (len(left), len(right))
     diff = circuit.or_(*(circuit.xor(a, b) for a, b in zip(left, right)))
     return Miter(circuit, left, right, diff)

@@ -42,6 +42,7 @@ class ProveOptions:
     method: str = "auto"  # how an `equivalent` is proved: see `length_method`
     certify: bool = False  # check the proof of every UNSAT length (certify.py)
     proof_dir: Optional[str] = None  # with certify: write each length's CNF and proof here
+    rewrite: bool = True  # linear forms stay linear in the transformer lowering
 
 
 @dataclass
@@ -185,7 +186,7 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
         word = sample_disagreement(case, n, np.random.default_rng([options.seed, n]))
         if word is not None:
             return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True), word
-    miter = build_miter(case, n)
+    miter = build_miter(case, n, rewrite=options.rewrite)
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None

@@ -8,6 +8,7 @@ ints) and the batch evaluator (numpy integer arrays).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -45,11 +46,11 @@ class NumberFormat:
     def width(self) -> int:
         return self.int_bits + self.frac_bits
 
-    @property
+    @functools.cached_property  # computed once: overflow_k runs once per rounded value
     def kmin(self) -> int:
         return -(1 << (self.width - 1))
 
-    @property
+    @functools.cached_property
     def kmax(self) -> int:
         return (1 << (self.width - 1)) - 1
 
