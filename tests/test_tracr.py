@@ -21,7 +21,7 @@ from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
 from tcverify.lowering.ir import GateCircuit
 from tcverify.lowering.lower_transformer import lower_transformer
-from tcverify.semantics import evaluate
+from tcverify.semantics import evaluate, sequence
 from tcverify.semantics.batch import run_batch
 from tcverify.semantics.number_format import NumberFormat
 
@@ -223,6 +223,8 @@ def test_bad_case_keys_are_one_line_errors():
     fails(["readout.threshold", "classes or {accept"], readout={"threshold": 1})
     fails(["readout", "{threshold: t}"], name="frac_prevs_x_len8", readout="classes")
     fails(["left.transformer.colour", "unknown key"], colour=1)
+    with pytest.raises(UserError, match=r"left.transformer.tracr .*max_seq_len.*9 rows, but length 9 needs 10"):
+        sequence.positional_rows(load("length_len8"), 9)
 
 
 def test_cli_runs_an_imported_model(tmp_path):
@@ -241,3 +243,13 @@ right:
     result = subprocess.run([tool, "prove", str(case)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "equivalent" in result.stdout
+
+
+def test_compile_refuses_a_netlist_of_class_bits(tmp_path):
+    """A netlist holds one output per position: `compile -o` of a `classes` readout is a user error."""
+    from click.testing import CliRunner
+    from tcverify.commands.cli import main
+
+    case = os.path.join(CASES, "tracr", "length-f3-vs-f24.yaml")
+    run = CliRunner().invoke(main, ["compile", case, "--length", "2", "-o", str(tmp_path / "n.json")])
+    assert run.exit_code == 2 and "left.transformer.readout" in run.output and "one bit per class" in run.output

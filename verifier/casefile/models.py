@@ -71,6 +71,7 @@ class Positional:
     table: tuple = ()  # tuple[Vector, ...]
     exprs: tuple = ()  # compiled expressions: callables (i, n, N) -> float
     sources: tuple = ()  # the expression texts, for messages
+    key: str = "positional.table"  # the key a too-short table is reported at
 
 
 @dataclass(frozen=True)

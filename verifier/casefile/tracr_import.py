@@ -167,7 +167,8 @@ def load_tracr(data, path, prefix, alphabet, outputs, warn) -> Transformer:
     if message:
         warn(message)
     return Transformer(path, fmt, pfmt, d, embedding, tuple(blocks), readout,
-                       Positional("table", table=tuple(map(tuple, positions.tolist()))), bos, None)
+                       Positional("table", table=tuple(map(tuple, positions.tolist())),
+                                  key=key("tracr") + " (pos_embed/embeddings: the model's max_seq_len)"), bos, None)
 
 
 def _scaled_grid(rounder: ParamRounder, array: np.ndarray, key_size: int, name: str) -> np.ndarray:

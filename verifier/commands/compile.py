@@ -95,7 +95,11 @@ def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool
     from ..casefile.loader import load_case
 
     case = load_case(case_path)
-    layers = len(getattr(case, side).blocks) if isinstance(getattr(case, side), Transformer) else 0
+    model = getattr(case, side)
+    if output and isinstance(model, Transformer) and model.readout.bits > 1:
+        raise UserError(f"the readout gives one bit per class ({model.readout.bits} per position), which a netlist "
+                        "(one output per position) cannot hold; read it with accept", case.path, f"{side}.transformer.readout")
+    layers = len(model.blocks) if isinstance(model, Transformer) else 0
     rows = []
     for n in lengths:
         circuit, outputs = compile_side(case, side, n)

@@ -58,7 +58,7 @@ def positional_rows(model: Transformer, n: int) -> list:
         return [(0,) * model.d_model] * N
     if pos.kind == "table":
         if len(pos.table) < N:
-            raise UserError(f"the positional table has {len(pos.table)} rows, but length {n} needs {N}", model.path, "positional.table")
+            raise UserError(f"the positional table has {len(pos.table)} rows, but length {n} needs {N}", model.path, pos.key)
         shift = G - model.param_format.frac_bits
         return [tuple(k << shift for k in row) for row in pos.table[:N]]
     fmt = model.number_format
