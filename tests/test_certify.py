@@ -120,10 +120,11 @@ SMALL = [[1, 2], [1, -2], [-1, 3, 4], [-1, 3, -4], [-1, -3, 5], [-1, -3, -5]]
 SMALL_PROOF = ["1 0", "3 0", "0"]
 
 
-def real_miter(rel="majority/majority-uniform-head-f4.yaml", n=12):
-    """The miter CNF without linear-form rewriting (with it, MAJORITY's miter is trivial)."""
+def real_miter(rel="dyck/dyck1-counting-f3.yaml", n=10):
     case = load_case(os.path.join(CASES, rel), warn=lambda message: None)
-    return miter_cnf(build_miter(case, n, rewrite=False))
+    miter = build_miter(case, n)
+    assert miter.circuit.const_value(miter.diff) is None, "a trivial miter has no proof to check: choose another"
+    return miter_cnf(miter)
 
 
 def cadical_proof(clauses, name="cadical195"):
@@ -155,7 +156,7 @@ def test_deletions_and_comments_are_ignored():
 
 
 @pytest.mark.parametrize("name", certify.CERTIFYING_SOLVERS)
-@pytest.mark.parametrize("rel,n", [("majority/majority-uniform-head-f4.yaml", 12), ("dyck/dyck1-counting-f3.yaml", 8),
+@pytest.mark.parametrize("rel,n", [("dyck/dyck1-counting-f3.yaml", 10), ("references/tc0-parity-vs-builtin.yaml", 10),
                                    ("circuits/majority-sorting-network-n32.yaml", 16)])
 def test_proofs_of_real_miters_check(rel, n, name):
     cnf = real_miter(rel, n)
@@ -204,6 +205,15 @@ def test_a_formula_refuted_by_propagation_needs_only_the_empty_clause():
     assert certify.check_unsat_proof([[1], [-1, 2], [-2]], ["0"]).lemmas == 1
     with pytest.raises(certify.ProofRejected):
         certify.check_unsat_proof([[1], [-1, 2]], ["0"])
+    with pytest.raises(certify.ProofRejected):  # a lemma falsified at the top level is not RUP
+        certify.check_unsat_proof([[1], [-1, 2]], ["-2 0", "0"])
+
+
+def test_a_check_past_the_deadline_gives_no_answer():
+    cnf = real_miter()
+    proof = cadical_proof(cnf.clauses)
+    assert len(proof) > certify.DEADLINE_EVERY
+    assert certify.check_unsat_proof(cnf.clauses, proof, deadline=0.0) is None
 
 
 def test_a_proof_over_several_deadline_slices_checks(monkeypatch):
@@ -215,16 +225,16 @@ def test_a_proof_over_several_deadline_slices_checks(monkeypatch):
 
 
 def test_prove_certify_reports_and_sat_method_certifies_every_length():
-    case = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
+    case = load_case(os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml"), warn=lambda message: None)
     case = dataclasses.replace(case, lengths=(1, 2, 3, 8))
-    result = prove_case(case, ProveOptions(method="sat", certify=True, rewrite=False))  # rewriting: trivial miters
+    result = prove_case(case, ProveOptions(method="sat", certify=True))
     assert result.verdict == "equivalent"
     for outcome in result.per_length:
         assert outcome.method in ("sat", "trivial")
         if outcome.method == "sat":
             assert outcome.certified and outcome.proof_lemmas > 0 and outcome.check_time_s >= 0
     assert any(o.method == "sat" for o in result.per_length)
-    plain = prove_case(case, ProveOptions(method="sat", rewrite=False))
+    plain = prove_case(case, ProveOptions(method="sat"))
     assert not any(o.certified for o in plain.per_length if o.status == "equivalent")
 
 
@@ -240,20 +250,20 @@ def test_a_proof_that_does_not_check_is_an_internal_error(monkeypatch):
         return answer
 
     monkeypatch.setattr(prove, "solve", truncated)
-    case = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
-    case = dataclasses.replace(case, lengths=(8,))
+    case = load_case(os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml"), warn=lambda message: None)
+    case = dataclasses.replace(case, lengths=(10,))
     with pytest.raises(InternalError):
-        prove_case(case, ProveOptions(method="sat", certify=True, rewrite=False))
-    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
-    run = CliRunner().invoke(main, ["prove", path, "--certify", "--method", "sat", "--no-rewrite", "--set", "lengths=[8]"])
+        prove_case(case, ProveOptions(method="sat", certify=True))
+    path = os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml")
+    run = CliRunner().invoke(main, ["prove", path, "--certify", "--method", "sat", "--set", "lengths=[10]"])
     assert run.exit_code == 70 and "not include the empty clause" in run.output, run.output
 
 
 def test_cli_certify_json_proof_dir_and_an_external_checker(tmp_path):
     dratify = pytest.importorskip("dratify")
-    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
+    path = os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml")
     run = CliRunner().invoke(main, ["prove", path, "--json", "--proof-dir", str(tmp_path), "--method", "sat",
-                                    "--no-rewrite", "--set", "lengths=[6, 8]"])
+                                    "--set", "lengths=[8, 10]"])
     assert run.exit_code == 0, run.output
     report = json.loads(run.output.strip().splitlines()[-1])
     sat = [r for r in report["per_length"] if r["method"] == "sat"]
@@ -272,6 +282,25 @@ def test_cli_certify_json_proof_dir_and_an_external_checker(tmp_path):
 
 
 def test_cli_certify_needs_a_cadical_solver():
-    path = os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml")
+    path = os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml")
     run = CliRunner().invoke(main, ["prove", path, "--certify", "--solver", "maplesat"])
     assert run.exit_code == 2 and "--solver" in run.output and "Traceback" not in run.output
+
+
+def test_under_certify_the_proof_is_about_the_exact_miter_cnf(tmp_path, monkeypatch):
+    """Sweeping would rewrite the miter; under --certify it is off even where it
+    would apply (EASY_CONFLICTS = 0 sweeps every miter), so the CNF written
+    beside the proof is the miter's own CNF, clause for clause."""
+    from tcverify.proving import prove
+
+    monkeypatch.setattr(prove, "EASY_CONFLICTS", 0)
+    path = os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml")
+    case = dataclasses.replace(load_case(path, warn=lambda message: None), lengths=(10,))
+    swept = prove_case(case, ProveOptions(method="sat")).per_length[0]
+    assert swept.merged > 0  # without --certify this miter is swept
+    outcome = prove_case(case, ProveOptions(method="sat", proof_dir=str(tmp_path), certify=True)).per_length[0]
+    assert outcome.certified and outcome.merged == 0
+    cnf_path, _ = certify.proof_files(str(tmp_path), path, 10)
+    with open(cnf_path) as handle:
+        written = [[int(w) for w in line.split()[:-1]] for line in handle if line[0] not in "cp"]
+    assert written == miter_cnf(build_miter(case, 10)).clauses

@@ -15,6 +15,7 @@ from ..errors import UserError
 from ..semantics.gate_ops import NETLIST_OPS
 from . import validate as check
 from .builtins import builtin_netlist, parse_builtin
+from .limits import check_netlist_size
 from .models import Circuit, Gate, Netlist
 from .yaml_io import read_data
 
@@ -52,6 +53,8 @@ def load_circuit(data, path, prefix, alphabet, outputs) -> Circuit:
     def build(n):
         try:
             result = function(n, list(alphabet))
+        except MemoryError:  # the memory cap (`prove --max-memory`), not a bad builder
+            raise
         except Exception as exc:  # the user's code: any failure is their error, reported in one line
             raise UserError(f"the builder {spec} failed at length {n}: {type(exc).__name__}: {exc}", path, key) from None
         return parse_netlist(result, f"{os.path.join(os.path.dirname(path), spec)} (length {n})", alphabet, n, outputs)
@@ -98,6 +101,7 @@ def parse_netlist(data, source, alphabet, n, outputs) -> Netlist:
     gates_data = data["gates"]
     if not isinstance(gates_data, list):
         raise UserError(f"expected a list of gates, found {check.kind(gates_data)}", source, "gates")
+    check_netlist_size(len(gates_data), source, "gates")
     gates = {}
     for g, gate in enumerate(gates_data):
         parsed = _gate(gate, source, f"gates[{g}]")

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..errors import UserError
 from . import validate as check
+from .limits import check_word_bits
 from .models import Attention, Head, Mlp, Positional, Readout, Transformer
 from .params import ParamRounder
 from .transformer_loader import grid_array, read_npz
@@ -118,7 +119,8 @@ def load_tracr(data, path, prefix, alphabet, outputs, warn) -> Transformer:
     strict = data.get("strict_params", False)
     if not isinstance(strict, bool):
         raise UserError(f"expected true or false, found {check.kind(strict)}", path, key("strict_params"))
-    exp_bits = check.integer(data.get("exp_frac_bits", fmt.frac_bits), path, key("exp_frac_bits"), 0)
+    exp_bits = check_word_bits(check.integer(data.get("exp_frac_bits", fmt.frac_bits), path, key("exp_frac_bits"), 0),
+                               path, key("exp_frac_bits"))
     rounder = ParamRounder(pfmt, strict, export.params_path)
 
     if export.field("layer_norm", (bool,)):

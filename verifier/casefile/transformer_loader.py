@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import UserError
 from . import validate as check
 from .expr import compile_expr
+from .limits import check_word_bits, count_parameters
 from .models import Attention, Head, Mlp, Positional, Readout, Transformer
 from .params import ParamRounder
 
@@ -65,6 +66,7 @@ class TransformerLoader:
 
     def __init__(self, path, prefix, alphabet, warn):
         self.path, self.prefix, self.alphabet, self.warn = path, prefix, alphabet, warn
+        self.parameters = 0  # read so far (limits.MAX_PARAMETERS)
 
     def key(self, name):
         return check.join(self.prefix, name)
@@ -118,6 +120,7 @@ class TransformerLoader:
             raise UserError(f"expected '@FILE.npz:ARRAY', found {value!r}", self.path, key)
         file, name = spec.rsplit(":", 1)
         array = read_npz(os.path.join(os.path.dirname(self.path), file), name, self.path, key)
+        self.parameters = count_parameters(self.parameters + array.size, self.path, key)
         return grid_array(self.rounder, array, key)
 
     def vector(self, value, key, length=None) -> tuple:
@@ -132,6 +135,7 @@ class TransformerLoader:
             raise UserError(f"expected a vector (a list of numbers), found {check.kind(value)}", self.path, key)
         if length is not None and len(value) != length:
             raise UserError(f"expected {length} numbers, found {len(value)}", self.path, key)
+        self.parameters = count_parameters(self.parameters + len(value), self.path, key)
         return tuple(self.param(x, f"{key}[{i}]") for i, x in enumerate(value))
 
     def matrix(self, value, key, rows=None, cols=None) -> tuple:
@@ -150,6 +154,7 @@ class TransformerLoader:
                 or any(len(row) != width for row in value):
             shape = f"{len(value)} x {width}" if all(len(row) == width for row in value) else "ragged"
             raise UserError(f"the matrix is {shape}, but must be {want}", self.path, key)
+        count_parameters(self.parameters + len(value) * width, self.path, key)  # before converting any row
         return tuple(self.vector(row, f"{key}[{r}]") for r, row in enumerate(value))
 
     def _bias(self, data, name, key, length):
@@ -252,7 +257,8 @@ class TransformerLoader:
         tie = check.choice(value.get("tie", "leftmost"), ("leftmost", "rightmost"), path, f"{key}.tie")
         exp_bits = None
         if kind == "softmax":
-            exp_bits = check.integer(value.get("exp_frac_bits", self.fmt.frac_bits), path, f"{key}.exp_frac_bits", 0)
+            exp_bits = check_word_bits(check.integer(value.get("exp_frac_bits", self.fmt.frac_bits), path,
+                                                     f"{key}.exp_frac_bits", 0), path, f"{key}.exp_frac_bits")
         return Head(kind, mask, wq, wk, wv, wo,
                     self._bias(value, "bq", key, len(wq)), self._bias(value, "bk", key, len(wq)),
                     self._bias(value, "bv", key, len(wv)), tie, exp_bits)

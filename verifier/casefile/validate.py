@@ -10,6 +10,8 @@ from fractions import Fraction
 
 from ..errors import UserError
 from ..semantics.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from .limits import check_word_bits
+from .yaml_io import exact_decimal
 
 LAYER_NORM_KEYS = ("layer_norm", "layernorm")
 _FRACTION = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
@@ -87,22 +89,31 @@ def number(value, path, key) -> Fraction:
         if match:
             if int(match.group(2)) == 0:
                 raise UserError(f"{value!r} divides by zero", path, key)
-            return Fraction(int(match.group(1)), int(match.group(2)))
+            try:
+                return Fraction(int(match.group(1)), int(match.group(2)))
+            except ValueError as exc:  # more digits than Python converts
+                raise UserError(f"{value[:20]!r}... is out of range: {exc}", path, key) from None
         try:
             decimal = Decimal(value.strip())
         except InvalidOperation:
             decimal = None
         if decimal is not None and decimal.is_finite():
-            return Fraction(decimal)
+            try:
+                return exact_decimal(decimal)
+            except ValueError as exc:
+                raise UserError(f"{value!r} is out of range: {exc}", path, key) from None
     raise UserError(f"expected a number, found {kind(value)}", path, key)
 
 
 def number_format(value, path, key) -> NumberFormat:
     value = mapping(value, path, key)
     keys(value, ("int_bits", "frac_bits", "rounding", "overflow"), path, key, required=("int_bits", "frac_bits"))
+    int_bits = integer(value["int_bits"], path, f"{key}.int_bits", 1)
+    frac_bits = integer(value["frac_bits"], path, f"{key}.frac_bits", 0)
+    check_word_bits(int_bits + frac_bits, path, f"{key} (int_bits + frac_bits)")
     return NumberFormat(
-        integer(value["int_bits"], path, f"{key}.int_bits", 1),
-        integer(value["frac_bits"], path, f"{key}.frac_bits", 0),
+        int_bits,
+        frac_bits,
         choice(value.get("rounding", "nearest_even"), ROUNDING_MODES, path, f"{key}.rounding"),
         choice(value.get("overflow", "saturate"), OVERFLOW_MODES, path, f"{key}.overflow"),
     )

@@ -20,6 +20,17 @@ class _NotFinite(Exception):
         self.text, self.mark = text, mark
 
 
+MAX_DECIMAL_EXPONENT = 1000  # 1e1000000000 would be an integer of a billion digits
+
+
+def exact_decimal(decimal: Decimal) -> Fraction:
+    """The Fraction of a finite decimal whose exponent is within ±MAX_DECIMAL_EXPONENT
+    (ValueError otherwise: the exact value would not fit in memory)."""
+    if abs(decimal.adjusted()) > MAX_DECIMAL_EXPONENT:
+        raise ValueError(f"{decimal} is beyond 10^±{MAX_DECIMAL_EXPONENT}")
+    return Fraction(decimal)
+
+
 class ExactLoader(yaml.SafeLoader):
     """SafeLoader whose YAML floats are exact Fractions of their decimal text."""
 
@@ -28,7 +39,10 @@ def _construct_exact_float(loader, node):
     text = loader.construct_scalar(node).replace("_", "")
     if ":" in text or text.lower().lstrip("+-") in (".inf", ".nan"):
         raise _NotFinite(text, node.start_mark)
-    return Fraction(Decimal(text))
+    try:
+        return exact_decimal(Decimal(text))
+    except ValueError:
+        raise _NotFinite(text, node.start_mark) from None
 
 
 def _construct_unique_mapping(loader, node):
@@ -59,7 +73,8 @@ def read_yaml(path):
     except OSError as exc:
         raise UserError(f"cannot read the file: {exc.strerror}", path) from None
     except _NotFinite as exc:
-        raise UserError(f"line {exc.mark.line + 1}: {exc.text!r} is not a finite decimal number", path) from None
+        raise UserError(f"line {exc.mark.line + 1}: {exc.text!r} is not a finite decimal number "
+                        f"within 10^±{MAX_DECIMAL_EXPONENT}", path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -67,6 +82,10 @@ def read_yaml(path):
         raise UserError(f"{where}not valid YAML: {problem}", path) from None
     except UnicodeDecodeError:
         raise UserError("the file is not UTF-8 text", path) from None
+    except RecursionError:
+        raise UserError("not valid YAML: nested too deeply", path) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise UserError(f"not valid YAML: {exc}", path) from None
 
 
 class _DuplicateKey(Exception):
@@ -93,5 +112,5 @@ def read_data(path):
         raise UserError(f"the key {exc.args[0]!r} appears twice in one object", path) from None
     except OSError as exc:
         raise UserError(f"cannot read the file: {exc.strerror}", path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, not UTF-8, a huge integer, too deep
         raise UserError(f"not valid JSON: {exc}", path) from None

@@ -14,6 +14,7 @@ import click
 import yaml
 
 from .. import __version__
+from ..casefile.limits import MAX_LENGTH
 from ..casefile.overrides import parse_override, parse_range
 from ..encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
 from ..errors import TcverifyError, UserError
@@ -68,9 +69,30 @@ def is_case_file(path) -> bool:
     try:
         with open(path) as handle:
             top = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8, a huge integer
         return False
     return isinstance(top, dict) and "tcverify" in top
+
+
+SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str, key: str) -> int:
+    """Bytes of a size such as 4G, 500M, 64K or 1000000 (binary units)."""
+    body = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = body[-1:] if body[-1:] in SIZE_UNITS else ""
+    try:
+        value = float(body[:len(body) - len(unit)])
+    except ValueError:
+        value = -1
+    if not value > 0 or value == float("inf"):
+        raise UserError(f"expected a size such as 4G or 500M, found {text!r}", key=key)
+    return int(value * SIZE_UNITS[unit])
+
+
+max_length_option = click.option(
+    "--max-length", type=click.IntRange(0), default=MAX_LENGTH, show_default=True,
+    help="The longest input length a case may list (a guard against typos like 1000000000).")
 
 
 def solver_options(function):
@@ -87,7 +109,7 @@ def solver_options(function):
 @main.command()
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
-@click.option("--timeout", type=float, default=None, help="Seconds per case; past it the case is 'unknown' (exit 3).")
+@click.option("--timeout", type=float, default=None, help="Seconds per case (with --jobs: per length), covering loading, lowering and solving; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
 @click.option("--no-rewrite", is_flag=True, help="Build every transformer sum as a word (no linear-form rewriting).")
 @click.option("--no-sweep", is_flag=True, help="Skip SAT sweeping (merging proved-equal nodes) before the final solve.")
@@ -95,12 +117,15 @@ def solver_options(function):
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
 @click.option("--certify", is_flag=True, help="Check every SAT proof of unsatisfiability inside tcverify (RUP check); see docs/proofs.md.")
 @click.option("--proof-dir", type=click.Path(file_okay=False), default=None,
-              help="With --certify (implied): write each certified length's CNF (DIMACS) and proof (DRAT) here.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Cases decided in parallel processes.")
+              help="With --certify (implied): write each UNSAT length's CNF (DIMACS) and proof (DRAT) here.")
+@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
+@click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
+@max_length_option
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, no_sweep, no_rewrite, method, certify, proof_dir, jobs, junit, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, max_memory, junit,
+          max_length, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -114,9 +139,10 @@ def prove(cases, as_json, timeout, no_sample, no_sweep, no_rewrite, method, cert
         raise UserError("no case files found", key=" ".join(cases))
     options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
                            sample=not no_sample, sweep=not no_sweep, overrides=tuple(parse_override(s) for s in settings),
-                           method=method, certify=certify, proof_dir=proof_dir,
-                           rewrite=not no_rewrite)
-    results = run_cases(paths, options, jobs=jobs, as_json=as_json)
+                           method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite,
+                           max_length=max_length)
+    memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
+    results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit)
     if junit:
         from .report import write_junit
 
@@ -126,14 +152,17 @@ def prove(cases, as_json, timeout, no_sample, no_sweep, no_rewrite, method, cert
 
 @main.command()
 @click.argument("cases", nargs=-1, required=True)
-def validate(cases):
-    """Load and check every CASE (all lengths' netlists and positions); solve nothing."""
+@max_length_option
+def validate(cases, max_length):
+    """Load and check every CASE (all lengths' netlists and positions, the size guards); solve nothing."""
+    from ..casefile.limits import check_size
     from ..casefile.loader import check_case, load_case
 
     failed = False
     for path in case_files(cases):
         try:
             case = load_case(path)
+            check_size(case, max_length)
             check_case(case)
         except UserError as exc:
             click.echo(f"tcverify: error: {exc}", err=True)

@@ -1,91 +1,65 @@
 """Running many cases: progress (rich, on stderr), one line per case, a summary
-table, `--json` lines, JUnit XML, and `--jobs` worker processes."""
+table, `--json` lines and JUnit XML; the work runs in `proving.schedule`."""
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import time
+import sys
 import xml.etree.ElementTree as ET
-from concurrent.futures import ProcessPoolExecutor
 
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..casefile.loader import load_case
 from ..errors import UserError
-from ..proving.prove import (
-    CaseResult,
-    LengthResult,
-    ProveOptions,
-    assemble,
-    decide_unit,
-    prove_path,
-)
+from ..proving.prove import CaseResult, ProveOptions
+from ..proving.schedule import decide_cases
 
 
-def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False) -> list:
-    """Decide every case file; print each result as it completes (in input order)."""
+def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False,
+              memory_limit=None, backend=None) -> list:
+    """Decide every case file (`schedule`: worker processes bounded in time and
+    memory); print each result as it completes, in input order. On Ctrl-C the
+    cases decided so far and the one in progress are printed, then exit 130."""
     console = Console(stderr=True)
     results = []
+    scheduler = decide_cases(paths, options, jobs, memory_limit, backend)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("", total=len(paths))
+        live = lambda: progress.console if progress.live.is_started else None
 
-        def on_length(case, outcome):
-            progress.update(task, description=f"{case.name}: length {outcome.n} {outcome.status} ({outcome.method}, {outcome.time_s:.2f} s)")
+        def on_length(name, outcome):
+            progress.update(task, description=f"{name}: length {outcome.n} {outcome.status} ({outcome.method}, {outcome.time_s:.2f} s)")
 
-        if jobs <= 1:
-            for path in paths:
-                progress.update(task, description=f"{path} ...")
-                result = prove_path(path, options, on_length)
+        def on_warning(text):
+            (live() or console).print(f"tcverify: warning: {text}", markup=False, highlight=False, soft_wrap=True)
+
+        scheduler.on_length, scheduler.on_warning = on_length, on_warning
+        decided = scheduler.results()
+        try:
+            for result in decided:
                 progress.advance(task)
                 results.append(result)
-                emit(result, as_json, progress.console if progress.live.is_started else None)
+                emit(result, as_json, live())
+        except KeyboardInterrupt:
+            decided.close()
+            for result in scheduler.interrupted():
+                results.append(result)
+                emit(result, as_json, live())
+            interrupted = True
         else:
-            for result in run_parallel(paths, options, jobs):
-                progress.advance(task)
-                results.append(result)
-                emit(result, as_json, progress.console if progress.live.is_started else None)
+            interrupted = False
+        finally:
+            decided.close()
     if not as_json and len(results) > 1:
         summary(results, Console())
+    if interrupted:
+        click.echo("tcverify: interrupted", err=True)
+        sys.exit(130)
     return results
-
-
-def run_parallel(paths, options: ProveOptions, jobs: int):
-    """Yield each case's result in input order, its lengths decided in `jobs`
-    worker processes; once a length gives a counterexample (or unknown), the
-    case's longer lengths are cancelled, so the answer is the same as in order."""
-    cases = {}
-    for path in paths:
-        try:
-            cases[path] = load_case(path, overrides=options.overrides)
-        except UserError as exc:
-            cases[path] = CaseResult(path, path, "error", None, message=str(exc))
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {path: [pool.submit(decide_unit, path, n, options) for n in case.lengths]
-                   for path, case in cases.items() if not isinstance(case, CaseResult)}
-        for path, case in cases.items():
-            if isinstance(case, CaseResult):
-                yield case
-                continue
-            start = time.monotonic()
-            pending = futures[path]
-
-            def outcomes():
-                for k, future in enumerate(pending):
-                    outcome = future.result()
-                    yield outcome
-                    if isinstance(outcome[0], LengthResult) and outcome[0].status != "equivalent":
-                        for later in pending[k + 1:]:
-                            later.cancel()
-                        return
-
-            yield assemble(case, path, outcomes(), start)
 
 
 def emit(result: CaseResult, as_json: bool, live_console=None):
@@ -112,7 +86,8 @@ def describe(result: CaseResult) -> str:
     elif result.verdict == "equivalent":
         text += f" for lengths {lengths} ({format_methods(result.per_length)})"
     else:
-        text += f" (time limit; decided lengths: {lengths})"
+        limit = {"memory": "memory limit", "interrupted": "interrupted"}.get(result.reason, "time limit")
+        text += f" ({limit}; decided lengths: {lengths})"
     if result.verdict != "counterexample" and result.expect == "counterexample" and result.verdict != "unknown":
         text += " (a counterexample was expected)"
     return text + f" [{result.time_s:.2f} s]"

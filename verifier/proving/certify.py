@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Optional
 
 from pysat.solvers import Solver
 
@@ -26,6 +27,7 @@ from ..errors import InternalError, UserError
 
 CERTIFYING_SOLVERS = ("cadical195", "cadical153")  # whose python-sat proofs are DRUP that checks
 CHECKER = "minisat22"
+DEADLINE_EVERY = 256  # lemmas checked between looks at the clock
 
 
 class ProofRejected(InternalError):
@@ -66,8 +68,9 @@ def parse_proof(lines) -> tuple:
     return lemmas, deletions
 
 
-def check_unsat_proof(clauses, proof_lines) -> ProofCheck:
-    """Check that `proof_lines` (DRUP) refute `clauses`; raise ProofRejected if not."""
+def check_unsat_proof(clauses, proof_lines, deadline: Optional[float] = None) -> Optional[ProofCheck]:
+    """Check that `proof_lines` (DRUP) refute `clauses`; raise ProofRejected if
+    not. None once the `deadline` (time.monotonic() value) has passed."""
     start = time.monotonic()
     lemmas, deletions = parse_proof(proof_lines)
     top = max((abs(lit) for clause in (*clauses, *lemmas) for lit in clause), default=1)
@@ -76,6 +79,8 @@ def check_unsat_proof(clauses, proof_lines) -> ProofCheck:
         for clause in clauses:
             engine.add_clause(clause)
         for k, lemma in enumerate(lemmas, 1):
+            if deadline is not None and k % DEADLINE_EVERY == 0 and time.monotonic() >= deadline:
+                return None
             conflict, _ = engine.propagate(assumptions=[-lit for lit in lemma])
             if conflict is not False:  # propagate answers False exactly when it conflicts
                 raise ProofRejected(f"proof lemma {k} of {len(lemmas)} is not RUP: {' '.join(map(str, lemma))} 0")

@@ -23,11 +23,10 @@ EXHAUSTIVE_MAX_STRINGS = 1 << 24  # the most strings of one length `--method exh
 CHUNK_STRINGS = 4096  # strings per batch-evaluator call, so memory stays bounded
 # `--method auto`: enumeration costs about ENUMERATION_S_PER_OP seconds per
 # evaluator operation (work per string x strings); the SAT path (lowering,
-# encoding and solving) about SAT_S_PER_GATE seconds per gate of the miter.
-# Both measured on the example library (docs/methods.md).
+# encoding and solving) about SAT_S_PER_GATE seconds per estimated miter gate.
+# Both measured on the example library by bench/methods.py (docs/proofs.md).
 ENUMERATION_S_PER_OP = 7e-8
-SAT_S_PER_GATE = 7e-4
-AUTO_ENUMERATE_S = 0.5  # enumerate without building the miter when the estimate is below this
+SAT_S_PER_GATE = 5e-5
 
 
 def string_count(case, n: int) -> int:
@@ -61,9 +60,18 @@ def enumeration_seconds(case, n: int) -> float:
     return string_count(case, n) * work * ENUMERATION_S_PER_OP
 
 
-def sat_seconds(miter_gates: int) -> float:
-    """The estimated time of the SAT path for a miter of `miter_gates` gates."""
-    return miter_gates * SAT_S_PER_GATE
+def gates_estimate(model, n: int, outputs: str) -> int:
+    """About the gates the model lowers to at length n: each multiply-add of a
+    transformer is about one gate per bit of its words (I+F); a netlist lowers
+    gate by gate and a DFA step by step."""
+    work = work_per_string(model, n, outputs)
+    return work * model.number_format.width if isinstance(model, Transformer) else work
+
+
+def sat_seconds(case, n: int) -> float:
+    """The estimated time of the SAT path (lowering, encoding, solving) at length n."""
+    gates = gates_estimate(case.left, n, case.outputs) + gates_estimate(case.right, n, case.outputs)
+    return gates * SAT_S_PER_GATE
 
 
 def check_enumerable(case, n: int):

@@ -6,7 +6,6 @@ is reported (spec section 6)."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..casefile.limits import MAX_LENGTH, check_size
 from ..casefile.loader import load_case
 from ..casefile.models import Case
 from ..encodings.cnf import EncodingOptions
@@ -38,6 +38,7 @@ class ProveOptions:
     sample: bool = True  # the batch-evaluator pass before SAT
     seed: int = 0
     overrides: tuple = ()  # `--set` pairs (keys, value)
+    max_length: int = MAX_LENGTH  # the size guard on lengths (casefile/limits.py)
     sweep: bool = True  # SAT sweeping of the miter before the final solve (sweeping.py)
     method: str = "auto"  # how an `equivalent` is proved: see `length_method`
     certify: bool = False  # check the proof of every UNSAT length (certify.py)
@@ -53,6 +54,7 @@ class LengthResult:
     time_s: float
     variables: int = 0
     clauses: int = 0
+    reason: Optional[str] = None  # why an unknown: "timeout" | "memory" | "interrupted"
     conflicts: int = 0  # the solver's conflicts on this length (with sweeping's)
     merged: int = 0  # miter nodes merged by SAT sweeping
     sweep_s: float = 0.0  # time spent sweeping
@@ -72,6 +74,12 @@ class CaseResult:
     counterexample: Optional[dict] = None
     message: Optional[str] = None
     per_length: list = field(default_factory=list)
+    reason: Optional[str] = None  # why an unknown: "timeout" | "memory" | "interrupted"
+
+    @classmethod
+    def error(cls, path: str, message: str, time_s: float = 0.0) -> "CaseResult":
+        """The result of a case that could not be decided: bad input (exit 2)."""
+        return cls(path, path, "error", None, time_s=time_s, message=message)
 
     @property
     def ok(self) -> bool:
@@ -93,6 +101,8 @@ class CaseResult:
             out["counterexample"] = self.counterexample
         if self.message:
             out["message"] = self.message
+        if self.reason:
+            out["reason"] = self.reason
         out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3), "check_time_s": round(r.check_time_s, 3)}
                              for r in self.per_length]
         return out
@@ -112,66 +122,58 @@ def prove_path(path: str, options: ProveOptions = ProveOptions(), on_length: Cal
     start = time.monotonic()
     try:
         case = load_case(path, overrides=options.overrides)
+        check_size(case, options.max_length)
     except UserError as exc:
-        return CaseResult(path, path, "error", None, time_s=time.monotonic() - start, message=str(exc))
+        return CaseResult.error(path, str(exc), time.monotonic() - start)
     return prove_case(case, options, on_length, label=path)
 
 
 def prove_case(case: Case, options: ProveOptions = ProveOptions(), on_length: Callable = None,
                label: Optional[str] = None) -> CaseResult:
-    """Decide the lengths in increasing order; stop at the first counterexample."""
+    """Decide the lengths in increasing order in this process; stop at the first
+    counterexample. The time limit is checked between lengths and inside the
+    solver only (`schedule` bounds a whole case by running it in a child process)."""
     start = time.monotonic()
     deadline = start + options.timeout if options.timeout else None
-
-    def outcomes():
-        for n in case.lengths:
-            if deadline is not None and time.monotonic() >= deadline:
-                yield LengthResult(n, "unknown", "timeout", 0.0), None
-                return
-            yield decide_length(case, n, options, deadline)
-
-    return assemble(case, label or case.path, outcomes(), start, on_length)
+    return assemble(case.name, case.expect, label or case.path,
+                    decide_lengths(case, case.lengths, options, deadline), start, on_length)
 
 
-def assemble(case: Case, label: str, outcomes, start: float, on_length: Callable = None) -> CaseResult:
-    """The case's result from its lengths' outcomes, taken in increasing order of
-    length until the first counterexample or unknown; counterexamples are replayed."""
-    result = CaseResult(label, case.name, "equivalent", case.expect)
+def decide_lengths(case: Case, lengths, options: ProveOptions, deadline=None):
+    """(LengthResult, replayed counterexample or None) for `lengths` in order,
+    until the first one that is not equivalent."""
+    for n in lengths:
+        if deadline is not None and time.monotonic() >= deadline:
+            yield LengthResult(n, "unknown", "timeout", 0.0, reason="timeout"), None
+            return
+        outcome, word = decide_length(case, n, options, deadline)
+        yield outcome, (replay(case, word) if word is not None else None)
+        if outcome.status != "equivalent":
+            return
+
+
+def assemble(name: str, expect: Optional[str], label: str, outcomes, start: float,
+             on_length: Callable = None) -> CaseResult:
+    """The case's result from its lengths' outcomes (LengthResult, replayed
+    counterexample), in increasing order of length, until the first that is
+    not equivalent; a UserError raised while deciding makes it an `error`."""
+    result = CaseResult(label, name, "equivalent", expect)
     try:
-        for outcome, word in outcomes:
-            if isinstance(outcome, UserError):  # from a worker process
-                raise outcome
+        for outcome, counterexample in outcomes:
             result.per_length.append(outcome)
             if on_length is not None:
-                on_length(case, outcome)
+                on_length(name, outcome)
             if outcome.status == "unknown":
-                result.verdict = "unknown"
+                result.verdict, result.reason = "unknown", outcome.reason
                 break
             result.lengths.append(outcome.n)
             if outcome.status == "counterexample":
-                result.verdict = "counterexample"
-                result.counterexample = replay(case, word)
+                result.verdict, result.counterexample = "counterexample", counterexample
                 break
     except UserError as exc:
         result.verdict, result.message = "error", str(exc)
     result.time_s = time.monotonic() - start
     return result
-
-
-@functools.lru_cache(maxsize=64)
-def _load_cached(path: str, overrides: tuple) -> Case:
-    return load_case(path, overrides=overrides, warn=lambda message: None)
-
-
-def decide_unit(path: str, n: int, options: ProveOptions):
-    """One (case file, length) in a worker process (`prove --jobs`): the case's
-    time limit applies to each length here. UserErrors come back as values."""
-    try:
-        case = _load_cached(path, options.overrides)
-        deadline = time.monotonic() + options.timeout if options.timeout else None
-        return decide_length(case, n, options, deadline)
-    except UserError as exc:
-        return exc, None
 
 
 def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
@@ -190,13 +192,11 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
-    if length_method(case, n, options, miter) == "exhaustive":
-        return enumerate_length(case, n, deadline, start)
     if _should_sweep(options):
         return sweep_and_solve(case, n, miter, options, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
     answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
-    return sat_outcome(case, n, cnf, answer, options, start)
+    return sat_outcome(case, n, cnf, answer, options, start, deadline)
 
 
 def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float):
@@ -217,49 +217,46 @@ def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, 
                 return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=sweeper.conflicts(), **swept), None
             answer = sweeper.solve_diff(deadline)
         answer.conflicts = sweeper.conflicts()
-        return sat_outcome(case, n, sweeper.cnf, answer, options, start, **swept)
+        return sat_outcome(case, n, sweeper.cnf, answer, options, start, deadline, **swept)
 
 
-def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, **swept):
+def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, deadline=None, **swept):
     """The LengthResult (and counterexample word) of the solver's `answer` on `cnf`."""
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     if answer.status == "sat":
         return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
                 cnf.decode(answer.model, case.alphabet, n))
-    if answer.status == "unsat" and options.certify:
-        stats |= certify_unsat(case, n, cnf, answer.proof, options.proof_dir)
     status = "equivalent" if answer.status == "unsat" else "unknown"
-    return LengthResult(n, status, "sat", time.monotonic() - start, **stats), None
+    if answer.status == "unsat" and options.certify:
+        if options.proof_dir:
+            certify.write_proof(options.proof_dir, case.path, n, cnf, answer.proof)
+        check = certify.check_unsat_proof(cnf.clauses, answer.proof, deadline)  # ProofRejected if it fails
+        if check is None:
+            status = "unknown"  # out of time before the proof was checked
+        else:
+            stats |= dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
+    return LengthResult(n, status, "sat", time.monotonic() - start, **stats,
+                        reason="timeout" if status == "unknown" else None), None
 
 
-def certify_unsat(case: Case, n: int, cnf, proof: list, proof_dir: Optional[str]) -> dict:
-    """Check the solver's proof that the miter CNF is unsatisfiable (after writing
-    both to `proof_dir` if given); a proof that does not check raises ProofRejected."""
-    if proof_dir:
-        certify.write_proof(proof_dir, case.path, n, cnf, proof)
-    check = certify.check_unsat_proof(cnf.clauses, proof)
-    return dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
-
-
-def length_method(case: Case, n: int, options: ProveOptions, miter=None) -> str:
+def length_method(case: Case, n: int, options: ProveOptions) -> str:
     """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
     (and `auto` without the batch evaluator, `sample=False`) never does; `auto`
-    enumerates when the estimated enumeration time is below AUTO_ENUMERATE_S,
-    or, once the miter is built, below the SAT path's estimate for its size."""
+    enumerates when the estimated enumeration time is at most the SAT path's
+    (`exhaustive.enumeration_seconds`, `exhaustive.sat_seconds`: from the
+    models' shapes alone, before anything is lowered)."""
     if options.method == "exhaustive":
         exhaustive.check_enumerable(case, n)
         return "exhaustive"
     if options.method == "sat" or not options.sample or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
         return "sat"
-    estimate = exhaustive.enumeration_seconds(case, n)
-    if miter is None:
-        return "exhaustive" if estimate <= exhaustive.AUTO_ENUMERATE_S else "sat"
-    return "exhaustive" if estimate <= exhaustive.sat_seconds(len(miter.circuit.cone([miter.diff]))) else "sat"
+    return "exhaustive" if exhaustive.enumeration_seconds(case, n) <= exhaustive.sat_seconds(case, n) else "sat"
 
 
 def enumerate_length(case: Case, n: int, deadline, start: float):
     status, word = exhaustive.enumerate_length(case, n, deadline)
-    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=status != "unknown"), word
+    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=status != "unknown",
+                        reason="timeout" if status == "unknown" else None), word
 
 
 def _should_sweep(options: ProveOptions) -> bool:
