@@ -27,6 +27,8 @@ from .sweeping import Sweeper
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
+SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
+SWEEP_MIN_S = 1.0  # or this many seconds if that is more
 METHODS = ("auto", "sat", "exhaustive")
 
 
@@ -201,13 +203,15 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
 
 def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float):
     """Length n on one incremental solver (`sweeping.Sweeper`): the miter within
-    `EASY_CONFLICTS` conflicts; failing that, SAT sweeping, then the miter again
-    on the same solver (it keeps its learnt clauses and the proved equalities)."""
+    `EASY_CONFLICTS` conflicts; failing that, SAT sweeping for at most
+    `SWEEP_SHARE` times as long as that attempt took (or `SWEEP_MIN_S`), then
+    the miter again on the same solver (it keeps its learnt clauses and gains
+    the proved equalities)."""
     with Sweeper(miter, options.encoding, options.solver) as sweeper:
         answer = sweeper.solve_diff(deadline, EASY_CONFLICTS)
         swept = {}
         if answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
-            result = sweeper.sweep(options.seed, deadline)
+            result = sweeper.sweep(options.seed, deadline, time_limit=max(SWEEP_MIN_S, SWEEP_SHARE * answer.time_s))
             swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
             if result.counterexample is not None:
                 method = "sampling" if result.found_by == "simulation" else "sat"

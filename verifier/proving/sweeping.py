@@ -123,7 +123,8 @@ def sweep(miter: Miter, encoding: EncodingOptions = EncodingOptions(), seed: int
 class Sweeper:
     """One incremental solver holding the CNF of a miter's cone and the one-hot
     constraint, without `diff = 1`: it can try the miter (`solve_diff`, under the
-    assumption diff), sweep it, and try it again, keeping what it learnt."""
+    assumption diff), sweep it (which adds the proved equalities), and try it
+    again, keeping what it learnt."""
 
     def __init__(self, miter: Miter, encoding: EncodingOptions = EncodingOptions(), solver: str = "cadical195"):
         circuit = miter.circuit
@@ -131,7 +132,9 @@ class Sweeper:
         roots = [miter.diff, circuit.false] + list(miter.left) + list(miter.right)
         self.cone = circuit.cone(roots + list(circuit.inputs.values()))
         self.cnf = constrained_cnf(circuit, roots, encoding)
-        self.engine = Solver(name=check_solver(solver), bootstrap_with=self.cnf.clauses)
+        self.solver = check_solver(solver)
+        self.engine = Solver(name=self.solver, bootstrap_with=self.cnf.clauses)
+        self.sweep_conflicts = 0  # those of sweeping's own solver
 
     def __enter__(self) -> "Sweeper":
         return self
@@ -140,18 +143,24 @@ class Sweeper:
         self.engine.delete()
 
     def conflicts(self) -> int:
-        """Every conflict of this solver so far (attempts and sweeping)."""
-        return self.engine.accum_stats()["conflicts"]
+        """Every conflict of this length so far: attempts and sweeping."""
+        return self.engine.accum_stats()["conflicts"] + self.sweep_conflicts
 
     def solve_diff(self, deadline: Optional[float] = None, max_conflicts: Optional[int] = None) -> SolveResult:
         """Is there a string with diff = 1? (`solver.solve_on` under the assumption diff)"""
         return solve_on(self.engine, [self.cnf.lits[self.miter.diff]], deadline, max_conflicts)
 
-    def sweep(self, seed: int = 0, deadline: Optional[float] = None) -> SweepResult:
-        """Merge the nodes proved equal, in topological order; stops at `deadline`
-        (time.monotonic()) or after `TOTAL_CONFLICTS` conflicts of sweeping."""
+    def sweep(self, seed: int = 0, deadline: Optional[float] = None, time_limit: Optional[float] = None) -> SweepResult:
+        """Merge the nodes proved equal, in topological order, and add each merge's
+        equivalence clauses to this solver too. The candidates are proved on a
+        fresh solver of the same CNF (one that has learnt much answers each
+        small query far slower: 17 ms a call against 0.7 ms, measured on
+        Dyck-1 at n = 24). Stops at `deadline` (time.monotonic()), after
+        `time_limit` seconds, or after `TOTAL_CONFLICTS` conflicts."""
         start = time.monotonic()
-        miter, cone, cnf, engine = self.miter, self.cone, self.cnf, self.engine
+        stops = [t for t in (deadline, None if time_limit is None else start + time_limit) if t is not None]
+        stop = min(stops, default=float("inf"))
+        miter, cone, cnf = self.miter, self.cone, self.cnf
         circuit = miter.circuit
         n, alphabet = circuit.length, circuit.alphabet
         words = random_words(len(alphabet), n, PATTERNS, np.random.default_rng([seed, n]))
@@ -163,28 +172,33 @@ class Sweeper:
         classes = Classes(values[cone])
         cone_lits = np.array([cnf.lits[node] for node in cone], dtype=np.int64)
         diff_position = cone.index(miter.diff)
-        budget = self.conflicts() + TOTAL_CONFLICTS
         replaced = {}  # node -> (representative, complemented)
+        with Solver(name=self.solver, bootstrap_with=cnf.clauses) as prover:
 
-        def exhausted() -> bool:
-            return self.conflicts() >= budget or (deadline is not None and time.monotonic() >= deadline)
+            def exhausted() -> bool:
+                return prover.accum_stats()["conflicts"] >= TOTAL_CONFLICTS or time.monotonic() >= stop
 
-        for k, node in enumerate(cone):
-            while classes.rep[k] != k and not exhausted():
-                r, complemented = int(classes.rep[k]), bool(classes.phase[k])
-                b_lit, r_lit = int(cone_lits[k]), int(cone_lits[r])
-                target = -r_lit if complemented else r_lit
-                answer = _separate(engine, b_lit, target)
-                if answer is True:
-                    engine.add_clause([-b_lit, target])
-                    engine.add_clause([b_lit, -target])
-                    replaced[node] = (cone[r], complemented)
-                if answer is True or answer is None:
-                    break
-                node_values = (answer[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
-                if node_values[diff_position]:
-                    return SweepResult(miter, 0, time.monotonic() - start, cnf.decode(answer.tolist(), alphabet, n), "sat")
-                classes.refine(node_values)
+            try:
+                for k, node in enumerate(cone):
+                    while classes.rep[k] != k and not exhausted():
+                        r, complemented = int(classes.rep[k]), bool(classes.phase[k])
+                        b_lit, r_lit = int(cone_lits[k]), int(cone_lits[r])
+                        target = -r_lit if complemented else r_lit
+                        answer = _separate(prover, b_lit, target)
+                        if answer is True:
+                            for engine in (prover, self.engine):
+                                engine.add_clause([-b_lit, target])
+                                engine.add_clause([b_lit, -target])
+                            replaced[node] = (cone[r], complemented)
+                        if answer is True or answer is None:
+                            break
+                        node_values = (answer[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
+                        if node_values[diff_position]:
+                            return SweepResult(miter, 0, time.monotonic() - start,
+                                               cnf.decode(answer.tolist(), alphabet, n), "sat")
+                        classes.refine(node_values)
+            finally:
+                self.sweep_conflicts += prover.accum_stats()["conflicts"]
         return SweepResult(rebuild(miter, cone, replaced), len(replaced), time.monotonic() - start)
 
 
