@@ -87,7 +87,7 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--profile", action="store_true", help="cProfile of the lowering, top functions per model")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)
     table = Table(title="Tracr models (adder style, cadical195; times in seconds)")
     for column in ("model", "I:F", "n", "load", "lower", "clauses", "solve", "result", "SAT path", "enum", "SAT/enum"):
         table.add_column(column, justify="left" if column in ("model", "result") else "right")
@@ -113,15 +113,15 @@ def main():
                     total_enum += m["enum_s"]
                     table.add_row(name, fmt, str(n), f"{loaded:.2f}", f"{m['lower_s']:.2f}", str(m["clauses"]),
                                   f"{m['solve_s']:.2f}", m["status"], f"{m['sat_s']:.2f}", f"{m['enum_s']:.3f}",
-                                  f"{m['sat_s'] / max(m['enum_s'], 1e-3):.0f}")
+                                  f"{m['sat_s'] / max(m['enum_s'], 1e-3):.1f}")
                 table.add_row(name, fmt, "all", f"{loaded:.2f}", "", "", "", "", f"{total_sat:.2f}", f"{total_enum:.3f}",
-                              f"{total_sat / max(total_enum, 1e-3):.0f}", end_section=True)
+                              f"{total_sat / max(total_enum, 1e-3):.1f}", end_section=True)
         case = load_case(EVERY_NONE, warn=lambda message: None)
         for rewrite in (True, False):
             m = measure(case, 16, args.timeout, rewrite)
             table.add_row("every/none d4" + ("" if rewrite else " --no-rewrite"), "4:4", "16", "", f"{m['lower_s']:.2f}",
                           str(m["clauses"]), f"{m['solve_s']:.2f}", m["status"], f"{m['sat_s']:.2f}",
-                          f"{m['enum_s']:.3f}", f"{m['sat_s'] / max(m['enum_s'], 1e-3):.0f}")
+                          f"{m['enum_s']:.3f}", f"{m['sat_s'] / max(m['enum_s'], 1e-3):.1f}")
     console.print(table)
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)

@@ -1,3 +1,14 @@
+"""Shared test setup.
+
+The conformance data (the spec's cases with expected verdicts and I/O samples)
+is ../shared/conformance beside the checkout, as in CI. Tests reach it only
+through the `conformance_dir` fixture and, to parametrize, `conformance_names`
+/ `conformance_expected`: when the data is missing, every test that needs it
+fails with one message (`MISSING_MESSAGE`); none is skipped or silently left
+out, so a green run has made all its assertions.
+"""
+
+import json
 import os
 
 import pytest
@@ -6,10 +17,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 CONFORMANCE = os.path.join(SHARED, "conformance")
 CASES = os.path.join(ROOT, "cases")
+MISSING = "conformance-data-missing"  # the one parameter when the data is missing
+MISSING_MESSAGE = f"the conformance data is missing: expected {CONFORMANCE} (../shared beside the checkout, as in CI)"
 
 
-@pytest.fixture
-def conformance_dir():
+@pytest.fixture(scope="session")
+def conformance_dir() -> str:
+    """The conformance folder; fails the test when it is missing."""
     if not os.path.isdir(CONFORMANCE):
-        pytest.skip("../shared/conformance is not beside the checkout")
+        pytest.fail(MISSING_MESSAGE, pytrace=False)
     return CONFORMANCE
+
+
+def conformance_names(*under) -> list:
+    """The case folders (each NAME/NAME.yaml) of the conformance data, or of its
+    subfolder `under` (e.g. "bad"); [MISSING] when the data is missing."""
+    folder = os.path.join(CONFORMANCE, *under)
+    if not os.path.isdir(folder):
+        return [MISSING]
+    return sorted(name for name in os.listdir(folder) if os.path.isfile(os.path.join(folder, name, name + ".yaml")))
+
+
+def conformance_expected(*under) -> dict:
+    """expected.json of the conformance data (or of `under`); {MISSING: None} when missing."""
+    path = os.path.join(CONFORMANCE, *under, "expected.json")
+    if not os.path.isfile(path):
+        return {MISSING: None}
+    with open(path) as handle:
+        return json.load(handle)

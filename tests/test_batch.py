@@ -2,13 +2,12 @@
 
 import itertools
 import random
-import time
 
 import numpy as np
 import pytest
 from random_models import random_transformer
 from tcverify.casefile.builtins import FAMILIES, builtin_netlist
-from tcverify.casefile.models import Attention, Circuit, Dfa, Head, Mlp, Readout, Transformer
+from tcverify.casefile.models import Attention, Circuit, Dfa, Head, Readout, Transformer
 from tcverify.semantics import evaluate
 from tcverify.semantics.batch import run_batch
 from tcverify.semantics.number_format import NumberFormat
@@ -58,15 +57,14 @@ def test_wide_format_uses_python_ints():
     assert_agree(model, ("0", "1"), "every", range(1, 6))
 
 
-def test_speed_4096_strings_of_length_12():
+def test_4096_strings_of_length_12_against_a_sample():
+    """All strings of length 12 at once (the speed is measured in bench/batch.py)."""
     rng = random.Random(1)
     fmt = NumberFormat(4, 4)
     model = random_transformer(rng, ("0", "1"), d_model=4, n_blocks=2, number_format=fmt, param_format=fmt,
                                head_types=("softmax",), positional="none")
     words = all_words(("0", "1"), 12)
-    start = time.perf_counter()
     bits = run_batch(model, words, ("0", "1"), "last")
-    assert time.perf_counter() - start < 5.0
     sample = rng.sample(range(len(words)), 40)
     for b in sample:
         assert bits[b].tolist() == evaluate.run(model, ["01"[s] for s in words[b]], ("0", "1"), "last")
@@ -109,4 +107,4 @@ def test_hand_built_model_values():
                         (Attention((head,), (zero, zero)),), Readout("threshold", ((zero, one),), (zero,)))
     words = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 0, 0]])
     assert run_batch(model, words, ("0", "1"), "every").tolist() == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
-    assert isinstance(model.blocks[0], Attention) and not isinstance(model.blocks[0], Mlp)
+    assert [evaluate.run(model, ["01"[s] for s in w], ("0", "1"), "every") for w in words] == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]

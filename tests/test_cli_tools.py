@@ -4,6 +4,7 @@ run, sweep with its table and plot, --set, validate and simulate."""
 import json
 import os
 
+import pytest
 from click.testing import CliRunner
 from conftest import CONFORMANCE
 from pysat.formula import CNF
@@ -12,6 +13,7 @@ from tcverify.commands.cli import main
 
 COUNT = os.path.join(CONFORMANCE, "24-builtin-majority-vs-count", "24-builtin-majority-vs-count.yaml")
 DYCK = os.path.join(CONFORMANCE, "23-dyck1-vs-shallow-dfa", "23-dyck1-vs-shallow-dfa.yaml")
+pytestmark = pytest.mark.usefixtures("conformance_dir")
 
 
 def solve_dimacs(path):

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import CONFORMANCE
+from conftest import CONFORMANCE, MISSING, conformance_names
 from tcverify.casefile.loader import load_case
 from tcverify.casefile.netlist import parse_netlist
 from tcverify.casefile.models import Case, Circuit, Transformer
@@ -19,17 +19,15 @@ from tcverify.proving.prove import ProveOptions, all_words, prove_case
 from tcverify.semantics import batch
 
 
+pytestmark = pytest.mark.usefixtures("conformance_dir")
+
+
 def transformer_cases():
-    if not os.path.isdir(CONFORMANCE):
-        return []
-    found = []
-    for name in sorted(os.listdir(CONFORMANCE)):
-        path = os.path.join(CONFORMANCE, name, name + ".yaml")
-        if os.path.exists(path):
-            case = load_case(path, warn=lambda message: None)
-            if isinstance(case.left, Transformer):
-                found.append(name)
-    return found
+    names = conformance_names()
+    if names == [MISSING]:
+        return names
+    return [name for name in names
+            if isinstance(load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None).left, Transformer)]
 
 
 def small_lengths(case, most=3, limit=4):
@@ -56,12 +54,13 @@ def test_compiled_netlist_equals_transformer(name, tmp_path):
 
 @pytest.mark.parametrize("name", transformer_cases())
 def test_depth_does_not_grow_with_n(name):
-    """Depth is the same at n = 8 and n = 16; at n = 4 it can only be smaller, or 2
+    """Depth is the same at n = 8 and n = 16 (6 and 8 for a positional table of
+    8 rows, which bounds the length); at n = 4 it can only be smaller, or 2
     (with at most 16 symbol combinations a value is tabulated as a DNF)."""
     case = load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None)
-    big = 8 if case.left.positional.kind == "table" else 16
-    depths = {n: stats(*compile_side(case, "left", n)).depth for n in (4, 8, big)}
-    assert depths[8] == depths[big] and depths[4] <= max(depths[big], 2), depths
+    small, mid, big = (4, 6, 8) if case.left.positional.kind == "table" else (4, 8, 16)
+    depths = {n: stats(*compile_side(case, "left", n)).depth for n in (small, mid, big)}
+    assert depths[mid] == depths[big] and depths[small] <= max(depths[big], 2), depths
 
 
 def test_compile_cli_writes_netlists_and_stats(tmp_path):

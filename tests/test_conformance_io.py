@@ -6,14 +6,14 @@ import os
 
 import numpy as np
 import pytest
-from conftest import CONFORMANCE
+from conftest import conformance_names
 from tcverify.casefile.loader import load_case
 from tcverify.casefile.models import Transformer
 from tcverify.commands.simulate import parse_input, simulate
 from tcverify.semantics import evaluate
 from tcverify.semantics.batch import run_batch
 
-NAMES = sorted(n for n in os.listdir(CONFORMANCE) if n[:2].isdigit()) if os.path.isdir(CONFORMANCE) else []
+NAMES = conformance_names()
 
 
 def load(conformance_dir, name):

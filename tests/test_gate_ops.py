@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pysat.formula import IDPool
 from pysat.solvers import Solver
-from tcverify.casefile.loader import parse_netlist
+from tcverify.casefile.netlist import parse_netlist
 from tcverify.casefile.models import Gate, Netlist
 from tcverify.commands import compile as compile_command
 from tcverify.encodings import cnf

@@ -9,16 +9,15 @@ from fractions import Fraction as Fr
 import numpy as np
 import pytest
 import yaml
-from conftest import CONFORMANCE
+from conftest import conformance_names
 from tcverify.casefile.expr import compile_expr
 from tcverify.casefile.loader import check_case, load_case
 from tcverify.casefile.validate import number
 from tcverify.casefile.yaml_io import read_yaml
 from tcverify.errors import UserError
 
-GOOD = sorted(n for n in os.listdir(CONFORMANCE) if n[:2].isdigit()) if os.path.isdir(CONFORMANCE) else []
-BAD = sorted(n for n in os.listdir(os.path.join(CONFORMANCE, "bad")) if os.path.isdir(os.path.join(CONFORMANCE, "bad", n))) \
-    if os.path.isdir(CONFORMANCE) else []
+GOOD = conformance_names()
+BAD = conformance_names("bad")
 
 
 @pytest.mark.parametrize("name", GOOD)

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import CONFORMANCE
+from conftest import conformance_names
 from pysat.formula import IDPool
 from pysat.solvers import Solver
 from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
@@ -190,7 +190,7 @@ def test_cnf_with_fixed_inputs(seed):
 
 # -- conformance --------------------------------------------------------------
 
-NAMES = sorted(n for n in os.listdir(CONFORMANCE) if n[:2].isdigit()) if os.path.isdir(CONFORMANCE) else []
+NAMES = conformance_names()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,25 +7,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
-from conftest import CONFORMANCE
+from conftest import CONFORMANCE, conformance_expected
 from tcverify.commands.cli import main
 from tcverify.proving.prove import ProveOptions, prove_path
 
 
+pytestmark = pytest.mark.usefixtures("conformance_dir")
+
+
 def expected_cases():
-    path = os.path.join(CONFORMANCE, "expected.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return sorted(json.load(handle).items())
+    return sorted(conformance_expected().items())
 
 
 def bad_cases():
-    path = os.path.join(CONFORMANCE, "bad", "expected.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return sorted(json.load(handle))
+    return sorted(conformance_expected("bad"))
 
 
 @pytest.mark.parametrize("sample", [True, False], ids=["sampling+sat", "sat-only"])

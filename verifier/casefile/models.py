@@ -13,7 +13,7 @@ Loading lives in `loader.py`; semantics in `evaluate.py` (exact), `batch.py`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import Callable, Literal, Optional, Union
 
 from ..semantics.gate_ops import NetlistOp
 from ..semantics.number_format import NumberFormat
@@ -21,13 +21,21 @@ from ..semantics.number_format import NumberFormat
 Vector = tuple  # tuple[int, ...]: grid indices on the param grid
 Matrix = tuple  # tuple[Vector, ...], a list of rows: W x multiplies a column vector
 
+HeadType = Literal["softmax", "hard", "average"]
+Mask = Literal["causal", "none"]
+Tie = Literal["leftmost", "rightmost"]
+Activation = Literal["relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp"]
+PositionalKind = Literal["none", "table", "expr"]
+Outputs = Literal["last", "every"]  # one bit for the whole string, or one per prefix
+Expect = Literal["equivalent", "counterexample"]
+
 
 @dataclass(frozen=True)
 class Head:
     """One attention head (spec 3.3). `tie` only for hard heads, `exp_frac_bits` only for softmax."""
 
-    type: str  # "softmax" | "hard" | "average"
-    mask: str  # "causal" | "none"
+    type: HeadType
+    mask: Mask
     wq: Matrix
     wk: Matrix
     wv: Matrix
@@ -35,7 +43,7 @@ class Head:
     bq: Vector
     bk: Vector
     bv: Vector
-    tie: str = "leftmost"
+    tie: Tie = "leftmost"
     exp_frac_bits: Optional[int] = None
 
 
@@ -50,7 +58,7 @@ class Attention:
 class Mlp:
     w1: Matrix
     b1: Vector
-    activation: str  # relu identity step sigmoid tanh gelu exp
+    activation: Activation
     w2: Matrix
     b2: Vector
     residual: bool = True
@@ -67,7 +75,7 @@ class Positional:
     applies R of the number format; an error at a length is a `UserError`.
     """
 
-    kind: str = "none"
+    kind: PositionalKind = "none"
     table: tuple = ()  # tuple[Vector, ...]
     exprs: tuple = ()  # compiled expressions: callables (i, n, N) -> float
     sources: tuple = ()  # the expression texts, for messages
@@ -167,7 +175,7 @@ class Case:
     name: str
     alphabet: tuple
     lengths: tuple  # sorted, distinct
-    outputs: str  # "last" | "every"
+    outputs: Outputs
     left: Model
     right: Model
-    expect: str = "equivalent"
+    expect: Expect = "equivalent"

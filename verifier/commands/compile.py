@@ -18,6 +18,7 @@ from ..errors import UserError
 from ..lowering.ir import GateCircuit
 from ..lowering.lower_transformer import lower_transformer
 from ..semantics.gate_ops import SOURCE_OPS
+from .plotting import pyplot, save
 
 
 @dataclass
@@ -126,13 +127,8 @@ def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool
 
 
 def plot_stats(rows, bound: int, title: str, path: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ns = [r.n for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(10, 4))
     left.plot(ns, [r.depth for r in rows], "o-", label="depth of the compiled circuit")
     left.axhline(bound, color="grey", linestyle="--", label="paper's bound 3 + (9 + 2 d) L")
     left.set_xlabel("input length n")
@@ -145,6 +141,4 @@ def plot_stats(rows, bound: int, title: str, path: str):
     right.legend()
     right.set_title("size (log-log: polynomial = straight line)")
     fig.suptitle(f"{title}: constant depth, polynomial size")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

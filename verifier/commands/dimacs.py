@@ -8,11 +8,10 @@ their answers (`tcverify decode`). Comment lines carry what decoding needs:
 
 from __future__ import annotations
 
-
 from ..casefile.loader import load_case
 from ..encodings.cnf import EncodingOptions
 from ..errors import UserError
-from ..proving.miter import build_miter, miter_cnf
+from ..proving.miter import build_miter, decode_word, miter_cnf
 from ..proving.prove import replay
 
 
@@ -69,11 +68,9 @@ def decode_answer(cnf_path: str, answer: str):
         except ValueError:
             raise UserError(f"not a solver model line: {line[:40]!r}", "model") from None
     case = load_case(case_path)
-    word = []
-    for i in range(n):
-        chosen = [a for a in case.alphabet if inputs.get((i, a)) in true]
-        if len(chosen) != 1:
-            raise UserError(f"the model sets {len(chosen)} symbols at position {i}: not a model of this CNF", "model")
-        word.extend(chosen)
+    try:
+        word = decode_word(true, inputs, case.alphabet, n)
+    except ValueError as exc:
+        raise UserError(f"{exc}: not a model of this CNF", "model") from None
     cex = replay(case, word)
     return f"counterexample of length {n}: {','.join(word)}  left {cex['left']}  right {cex['right']}", 1

@@ -6,19 +6,21 @@ the precision regime of Merrill & Sabharwal (TACL 2023)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
 from ..casefile.loader import load_case
 from ..casefile.overrides import parse_override, parse_range
 from ..errors import UserError
-from ..proving.prove import ProveOptions, prove_case
+from ..proving.prove import ProveOptions, Verdict, prove_case
+from .plotting import pyplot, save
 
 
 @dataclass
 class SweepRow:
     value: object
-    verdict: str
+    verdict: Verdict
     longest_proved: Optional[int]  # every listed length up to it is proved (lengths are decided in order)
     shortest_counterexample: Optional[dict]
     time_s: float
@@ -64,15 +66,8 @@ def needed_value(rows, lengths) -> dict:
 
 
 def plot(rows, lengths, key: str, title: str, path: str):
-    import math
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     needed = needed_value(rows, lengths)
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = pyplot().subplots(figsize=(6.5, 4.2))
     ns = sorted(needed)
     ax.step(ns, [needed[n] for n in ns], where="post", marker="o", label=f"smallest {key} proving all lengths <= n")
     positive = [n for n in ns if n >= 1]
@@ -82,6 +77,4 @@ def plot(rows, lengths, key: str, title: str, path: str):
     ax.set_ylabel(key)
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

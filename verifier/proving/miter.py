@@ -33,13 +33,7 @@ class MiterCnf:
 
     def decode(self, model, alphabet, n) -> list:
         """The string a satisfying assignment (list of literals) encodes."""
-        true = {lit for lit in model if lit > 0}
-        word = []
-        for i in range(n):
-            chosen = [a for a in alphabet if self.input_lits[i, a] in true]
-            assert len(chosen) == 1, f"position {i} has symbols {chosen}"
-            word.append(chosen[0])
-        return word
+        return decode_word({lit for lit in model if lit > 0}, self.input_lits, alphabet, n)
 
     def write_dimacs(self, handle, case_path: str, n: int):
         """DIMACS with comment lines naming the case, the length and the input
@@ -52,6 +46,19 @@ class MiterCnf:
         handle.write(f"p cnf {self.nvars} {len(self.clauses)}\n")
         for clause in self.clauses:
             handle.write(" ".join(map(str, clause)) + " 0\n")
+
+
+def decode_word(true_vars, input_lits, alphabet, n) -> list:
+    """The string of length n whose one-hot input variables (`input_lits`,
+    (position, symbol) -> variable) are the ones in `true_vars`; ValueError
+    naming the position if not exactly one symbol is set there."""
+    word = []
+    for i in range(n):
+        chosen = [a for a in alphabet if input_lits.get((i, a)) in true_vars]
+        if len(chosen) != 1:
+            raise ValueError(f"the model sets {len(chosen)} symbols at position {i}")
+        word.append(chosen[0])
+    return word
 
 
 def build_miter(case: Case, n: int, style: str = "adder", rewrite: bool = True) -> Miter:

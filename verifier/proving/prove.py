@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import numpy as np
 
@@ -31,6 +31,10 @@ SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted 
 SWEEP_MIN_S = 1.0  # or this many seconds if that is more
 METHODS = ("auto", "sat", "exhaustive")
 
+LengthStatus = Literal["equivalent", "counterexample", "unknown"]
+Method = Literal["sat", "exhaustive", "sampling", "trivial", "timeout"]  # how the length was decided ("timeout": not reached)
+Verdict = Literal["equivalent", "counterexample", "unknown", "error"]
+
 
 @dataclass
 class ProveOptions:
@@ -51,8 +55,8 @@ class ProveOptions:
 @dataclass
 class LengthResult:
     n: int
-    status: str  # "equivalent" | "counterexample" | "unknown"
-    method: str  # "sat" | "exhaustive" | "sampling" | "trivial" | "timeout"
+    status: LengthStatus
+    method: Method
     time_s: float
     variables: int = 0
     clauses: int = 0
@@ -69,7 +73,7 @@ class LengthResult:
 class CaseResult:
     case: str  # the path as given
     name: str
-    verdict: str  # equivalent | counterexample | unknown | error
+    verdict: Verdict
     expect: Optional[str]
     lengths: list = field(default_factory=list)  # the lengths decided
     time_s: float = 0.0

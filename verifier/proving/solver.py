@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Literal, Optional
 
 from pysat.solvers import Solver
 
@@ -28,7 +28,7 @@ CONFLICTS_PER_SLICE = 20000
 
 @dataclass
 class SolveResult:
-    status: str  # "sat" | "unsat" | "unknown"
+    status: Literal["sat", "unsat", "unknown"]
     model: Optional[list] = None  # literals of a satisfying assignment
     time_s: float = 0.0
     conflicts_slices: int = 0
@@ -43,23 +43,26 @@ def check_solver(name: str) -> str:
 
 
 def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = None, proof: bool = False,
-          max_conflicts: Optional[int] = None) -> SolveResult:
+          max_conflicts: Optional[int] = None, conflicts_per_slice: Optional[int] = None) -> SolveResult:
     """Decide `clauses`; with a `deadline` (time.monotonic() value) answer
     "unknown" once it has passed (checked between slices of conflicts), and
     likewise after `max_conflicts` conflicts. With `proof`, an "unsat" answer
-    carries the solver's clausal proof of all slices."""
+    carries the solver's clausal proof of all slices. A slice is
+    `conflicts_per_slice` conflicts (default `CONFLICTS_PER_SLICE`)."""
     with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
-        result = solve_on(engine, (), deadline, max_conflicts)
+        result = solve_on(engine, (), deadline, max_conflicts, conflicts_per_slice)
         if result.status == "unsat" and proof:
             result.proof = engine.get_proof()
         return result
 
 
-def solve_on(engine, assumptions=(), deadline: Optional[float] = None, max_conflicts: Optional[int] = None) -> SolveResult:
+def solve_on(engine, assumptions=(), deadline: Optional[float] = None, max_conflicts: Optional[int] = None,
+             conflicts_per_slice: Optional[int] = None) -> SolveResult:
     """Decide an open pysat `engine` under `assumptions` (incremental use), with
-    `solve`'s deadline and conflict limit; `conflicts` counts this call's only."""
+    `solve`'s deadline, conflict limit and slices; `conflicts` counts this call's only."""
     start = time.monotonic()
     before = _conflicts(engine)
+    per_slice = conflicts_per_slice or CONFLICTS_PER_SLICE
     slices = 0
     while True:
         if deadline is None and max_conflicts is None:
@@ -68,7 +71,7 @@ def solve_on(engine, assumptions=(), deadline: Optional[float] = None, max_confl
             spent = _conflicts(engine) - before
             if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
                 return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
-            engine.conf_budget(CONFLICTS_PER_SLICE if max_conflicts is None else min(CONFLICTS_PER_SLICE, max_conflicts - spent))
+            engine.conf_budget(per_slice if max_conflicts is None else min(per_slice, max_conflicts - spent))
             answer = engine.solve_limited(assumptions=list(assumptions))
             slices += 1
         if answer is True:

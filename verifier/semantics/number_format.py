@@ -11,11 +11,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal, get_args
 
 import numpy as np
 
-ROUNDING_MODES = ("nearest_even", "floor", "truncate")
-OVERFLOW_MODES = ("saturate", "wrap")
+Rounding = Literal["nearest_even", "floor", "truncate"]
+Overflow = Literal["saturate", "wrap"]
+ROUNDING_MODES: tuple = get_args(Rounding)
+OVERFLOW_MODES: tuple = get_args(Overflow)
 INT64_SAFE = 2**62  # integer sums below this in magnitude fit int64 (numpy, Pindakaas' coefficients)
 
 
@@ -39,8 +42,8 @@ class NumberFormat:
 
     int_bits: int
     frac_bits: int
-    rounding: str = "nearest_even"
-    overflow: str = "saturate"
+    rounding: Rounding = "nearest_even"
+    overflow: Overflow = "saturate"
 
     @property
     def width(self) -> int:

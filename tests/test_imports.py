@@ -1,0 +1,131 @@
+"""No import cycle among tcverify's modules: every `import` and `from ... import`
+(at module level and inside functions) is parsed with `ast`, resolved to a
+module of the package, and the graph must be acyclic. Also: every package
+folder is listed in pyproject.toml, so an ordinary install has all of it."""
+
+import ast
+import importlib
+import os
+import re
+import tomllib
+
+from conftest import ROOT
+
+
+def packages() -> dict:
+    """Package name -> its folder, from pyproject.toml (as installed)."""
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        names = tomllib.load(handle)["tool"]["setuptools"]["packages"]
+    return {name: os.path.dirname(importlib.import_module(name).__file__) for name in names}
+
+
+def modules() -> dict:
+    """Module name -> source file, for every module of every package."""
+    found = {}
+    for package, folder in packages().items():
+        for file in os.listdir(folder):
+            if file.endswith(".py"):
+                stem = file[:-3]
+                found[package if stem == "__init__" else f"{package}.{stem}"] = os.path.join(folder, file)
+    return found
+
+
+def imports(name: str, path: str) -> set:
+    """Every module name the module `name` (file `path`) imports, resolved to
+    absolute names; `from pkg import x` counts both pkg and pkg.x (x may be a module)."""
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    return targets
+
+
+def imported(name: str, path: str, known) -> set:
+    """The modules of `known` that the module `name` imports."""
+    return {target for target in imports(name, path) if target in known and target != name}
+
+
+def find_cycle(graph: dict):
+    """One cycle of `graph` as a list of nodes, or None (depth-first search)."""
+    state = {}
+    stack = []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_no_import_cycle():
+    known = modules()
+    graph = {name: imported(name, path, known) for name, path in known.items()}
+    assert sum(len(edges) for edges in graph.values()) > 50  # the parser does see the imports
+    assert graph["tcverify.commands.sweep"] >= {"tcverify.casefile.overrides", "tcverify.proving.prove"}
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_library_is_free_of_the_cli():
+    """Only `commands/` (and `python -m tcverify`) use the CLI and output libraries."""
+    for name, path in modules().items():
+        if name.startswith("tcverify.commands") or name == "tcverify.__main__":
+            continue
+        cli = {t for t in imports(name, path) if t.startswith("tcverify.commands") or t.split(".")[0] in ("click", "rich", "matplotlib")}
+        assert not cli, f"{name} imports {sorted(cli)}"
+
+
+def test_find_cycle_finds_cycles():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_every_package_folder_is_in_pyproject():
+    listed = {os.path.realpath(folder) for folder in packages().values()}
+    for top in ("verifier", "encodings"):
+        for folder, _, files in os.walk(os.path.join(ROOT, top)):
+            if "__init__.py" in files:
+                assert os.path.realpath(folder) in listed, f"{folder} is not in pyproject.toml's packages"
+
+
+def is_empty_package(path: str) -> bool:
+    """An __init__.py with nothing but (at most) a docstring."""
+    body = ast.parse(open(path).read()).body
+    return path.endswith("__init__.py") and all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
+
+
+def test_architecture_lists_every_module():
+    """docs/architecture.md has a row for every module of the tree, and none that is gone."""
+    with open(os.path.join(ROOT, "docs", "architecture.md")) as handle:
+        rows = [line.split("|")[1] for line in handle if line.startswith("| `")]
+    listed = set()
+    for cell in rows:
+        for name in re.findall(r"`([\w/]+\.py)`", cell):
+            top = name.split("/")[0]
+            listed.add(name if top in ("verifier", "encodings") else f"verifier/{name}")
+    tree = {os.path.relpath(path, ROOT) for path in modules().values() if not is_empty_package(path)}
+    assert not tree - listed, f"modules without a row in docs/architecture.md: {sorted(tree - listed)}"
+    assert not listed - tree, f"rows in docs/architecture.md for modules that do not exist: {sorted(listed - tree)}"
