@@ -102,10 +102,9 @@ def main():
     lines = []
     console = Console()
     for name, build, timeout in rows:
-        case = build()
         cells = [name]
         for _, options in configs:
-            m = run(case, options, timeout)
+            m = run(build(), options, timeout)  # a fresh load: no configuration inherits another's caches
             result = m["verdict"] if m["verdict"] != "unknown" else f"unknown (to n={m['proved_to']})"
             cells += [f"{m['time_s']:.2f}", result, str(m["conflicts"]), str(m["merged"])]
         table.add_row(*cells)

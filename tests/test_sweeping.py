@@ -21,8 +21,8 @@ from tcverify.lowering.ir import GateCircuit
 from tcverify.proving import prove, sweeping
 from tcverify.proving.miter import Miter, build_miter, constrained_cnf, miter_cnf
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
-from tcverify.proving.solver import solve
-from tcverify.proving.sweeping import Classes, random_words, simulate, sweep
+from tcverify.proving.solver import solve, solve_on
+from tcverify.proving.sweeping import Classes, Sweeper, random_words, simulate, sweep
 from test_miter import netlist_model, netlists_vs_mutant, random_netlist_spec
 
 ALPHABET = ("a", "b", "c")
@@ -310,3 +310,19 @@ def test_certified_lengths_are_not_swept(sweep_everything):
     result = prove_case(count_case(10), ProveOptions(sample=False, certify=True)).per_length[0]
     assert result.status == "equivalent" and result.certified and result.merged == 0
     assert prove_case(count_case(10), ProveOptions(sample=False)).per_length[0].merged > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sweeping_solver_with_fixed_input_is_not_vacuous(seed, sweep_everything):
+    """The solver that decides a swept length (its CNF plus every merge's
+    equivalence clauses), with a concrete string assumed: diff is satisfiable
+    iff the models differ on that string."""
+    miter = random_miter(random.Random(seed), 3, 40)
+    expected = miter.circuit.evaluate(onehot(miter.circuit, strings(miter.circuit)), [miter.diff])[:, 0]
+    with Sweeper(miter) as sweeper:
+        sweeper.sweep(seed)
+        lits = sweeper.cnf.input_lits
+        for word, differs in zip(strings(miter.circuit), expected):
+            fixed = [lits[i, a] if a == ALPHABET[s] else -lits[i, a] for i, s in enumerate(word) for a in ALPHABET]
+            answer = solve_on(sweeper.engine, [sweeper.cnf.lits[miter.diff]] + fixed)
+            assert (answer.status == "sat") == bool(differs)

@@ -22,11 +22,13 @@ from ..semantics import evaluate
 from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
-from .sweeping import sweep
+from .sweeping import Sweeper
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
+SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
+SWEEP_MIN_S = 1.0  # or this many seconds if that is more
 METHODS = ("auto", "sat", "exhaustive")
 
 LengthStatus = Literal["equivalent", "counterexample", "unknown"]
@@ -59,7 +61,7 @@ class LengthResult:
     variables: int = 0
     clauses: int = 0
     reason: Optional[str] = None  # why an unknown: "timeout" | "memory" | "interrupted"
-    conflicts: int = 0  # the solver's conflicts (the budgeted attempt and the final solve)
+    conflicts: int = 0  # the solver's conflicts on this length (with sweeping's)
     merged: int = 0  # miter nodes merged by SAT sweeping
     sweep_s: float = 0.0  # time spent sweeping
     certified: bool = False  # checked apart from the SAT solver: replayed, enumerated or a checked proof
@@ -196,30 +198,34 @@ def decide_length(case: Case, n: int, options: ProveOptions, deadline=None):
     trivial = miter.circuit.const_value(miter.diff)
     if trivial == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    if _should_sweep(options):
+        return sweep_and_solve(case, n, miter, options, deadline, start)
     cnf = miter_cnf(miter, options.encoding)
-    sweeping = _should_sweep(options)
-    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify,
-                   max_conflicts=EASY_CONFLICTS if sweeping else None)
-    if sweeping and answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
-        return sweep_and_solve(case, n, miter, options, deadline, start, answer.conflicts)
+    answer = solve(cnf.clauses, options.solver, deadline, proof=options.certify)
     return sat_outcome(case, n, cnf, answer, options, start, deadline)
 
 
-def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float, conflicts: int):
-    """Length n decided by SAT sweeping (sweeping.py), then by solving the swept
-    miter; `conflicts` are those the budgeted attempt already spent."""
-    result = sweep(miter, options.encoding, options.seed, deadline, options.solver)
-    swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
-    if result.counterexample is not None:
-        method = "sampling" if result.found_by == "simulation" else "sat"
-        return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True, **swept),
-                result.counterexample)
-    if result.miter.circuit.const_value(result.miter.diff) == 0:
-        return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=conflicts, **swept), None
-    cnf = miter_cnf(result.miter, options.encoding)
-    answer = solve(cnf.clauses, options.solver, deadline)
-    answer.conflicts += conflicts
-    return sat_outcome(case, n, cnf, answer, options, start, deadline, **swept)
+def sweep_and_solve(case: Case, n: int, miter, options: ProveOptions, deadline, start: float):
+    """Length n on one incremental solver (`sweeping.Sweeper`): the miter within
+    `EASY_CONFLICTS` conflicts; failing that, SAT sweeping for at most
+    `SWEEP_SHARE` times as long as that attempt took (or `SWEEP_MIN_S`), then
+    the miter again on the same solver (it keeps its learnt clauses and gains
+    the proved equalities)."""
+    with Sweeper(miter, options.encoding, options.solver) as sweeper:
+        answer = sweeper.solve_diff(deadline, EASY_CONFLICTS)
+        swept = {}
+        if answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
+            result = sweeper.sweep(options.seed, deadline, time_limit=max(SWEEP_MIN_S, SWEEP_SHARE * answer.time_s))
+            swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
+            if result.counterexample is not None:
+                method = "sampling" if result.found_by == "simulation" else "sat"
+                return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True,
+                                     conflicts=sweeper.conflicts(), **swept), result.counterexample)
+            if result.miter.circuit.const_value(result.miter.diff) == 0:
+                return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=sweeper.conflicts(), **swept), None
+            answer = sweeper.solve_diff(deadline)
+        answer.conflicts = sweeper.conflicts()
+        return sat_outcome(case, n, sweeper.cnf, answer, options, start, deadline, **swept)
 
 
 def sat_outcome(case: Case, n: int, cnf, answer, options: ProveOptions, start: float, deadline=None, **swept):

@@ -49,26 +49,35 @@ def solve(clauses, solver: str = DEFAULT_SOLVER, deadline: Optional[float] = Non
     likewise after `max_conflicts` conflicts. With `proof`, an "unsat" answer
     carries the solver's clausal proof of all slices. A slice is
     `conflicts_per_slice` conflicts (default `CONFLICTS_PER_SLICE`)."""
-    start = time.monotonic()
     with Solver(name=check_solver(solver), bootstrap_with=clauses, with_proof=proof) as engine:
-        slices = 0
-        while True:
-            if deadline is None and max_conflicts is None:
-                answer = engine.solve()
-            else:
-                spent = _conflicts(engine)
-                if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
-                    return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
-                per_slice = conflicts_per_slice or CONFLICTS_PER_SLICE
-                budget = per_slice if max_conflicts is None else min(per_slice, max_conflicts - spent)
-                engine.conf_budget(budget)
-                answer = engine.solve_limited()
-                slices += 1
-            if answer is True:
-                return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, conflicts=_conflicts(engine))
-            if answer is False:
-                return SolveResult("unsat", None, time.monotonic() - start, slices, engine.get_proof() if proof else None,
-                                   _conflicts(engine))
+        result = solve_on(engine, (), deadline, max_conflicts, conflicts_per_slice)
+        if result.status == "unsat" and proof:
+            result.proof = engine.get_proof()
+        return result
+
+
+def solve_on(engine, assumptions=(), deadline: Optional[float] = None, max_conflicts: Optional[int] = None,
+             conflicts_per_slice: Optional[int] = None) -> SolveResult:
+    """Decide an open pysat `engine` under `assumptions` (incremental use), with
+    `solve`'s deadline, conflict limit and slices; `conflicts` counts this call's only."""
+    start = time.monotonic()
+    before = _conflicts(engine)
+    per_slice = conflicts_per_slice or CONFLICTS_PER_SLICE
+    slices = 0
+    while True:
+        if deadline is None and max_conflicts is None:
+            answer = engine.solve(assumptions=list(assumptions))
+        else:
+            spent = _conflicts(engine) - before
+            if (deadline is not None and time.monotonic() >= deadline) or (max_conflicts is not None and spent >= max_conflicts):
+                return SolveResult("unknown", time_s=time.monotonic() - start, conflicts_slices=slices, conflicts=spent)
+            engine.conf_budget(per_slice if max_conflicts is None else min(per_slice, max_conflicts - spent))
+            answer = engine.solve_limited(assumptions=list(assumptions))
+            slices += 1
+        if answer is True:
+            return SolveResult("sat", engine.get_model(), time.monotonic() - start, slices, conflicts=_conflicts(engine) - before)
+        if answer is False:
+            return SolveResult("unsat", None, time.monotonic() - start, slices, conflicts=_conflicts(engine) - before)
 
 
 def _conflicts(engine) -> int:

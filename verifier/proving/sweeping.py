@@ -36,6 +36,7 @@ from ..encodings.cnf import EncodingOptions
 from ..lowering.ir import GateCircuit
 from ..semantics.number_format import INT64_SAFE
 from .miter import Miter, constrained_cnf
+from .solver import SolveResult, check_solver, solve_on
 
 PATTERNS = 1024  # simulated strings (a multiple of 64)
 CONFLICTS_PER_QUERY = 1000  # per SAT call on one candidate pair (100 left compiled-vs-source n=32 unproved)
@@ -49,7 +50,6 @@ class SweepResult:
     time_s: float
     counterexample: Optional[list] = None  # a string with diff = 1
     found_by: Optional[str] = None  # "simulation" | "sat"
-    conflicts: int = 0
 
 
 def random_words(alphabet_size: int, n: int, count: int, rng) -> np.ndarray:
@@ -115,51 +115,91 @@ def _unpack(packed: np.ndarray) -> np.ndarray:
 
 def sweep(miter: Miter, encoding: EncodingOptions = EncodingOptions(), seed: int = 0,
           deadline: Optional[float] = None, solver: str = "cadical195") -> SweepResult:
-    """The miter with SAT-proved equivalent nodes merged (see the module docstring).
-    Stops at `deadline` (time.monotonic()) or after `TOTAL_CONFLICTS`."""
-    start = time.monotonic()
-    circuit = miter.circuit
-    n, alphabet = circuit.length, circuit.alphabet
-    roots = [miter.diff, circuit.false] + list(miter.left) + list(miter.right)
-    cone = circuit.cone(roots + list(circuit.inputs.values()))
-    position = {node: k for k, node in enumerate(cone)}
-    words = random_words(len(alphabet), n, PATTERNS, np.random.default_rng([seed, n]))
-    values = simulate(circuit, cone, words)
-    diff_bits = _unpack(values[miter.diff])
-    if diff_bits.any():
-        word = words[int(np.argmax(diff_bits))]
-        return SweepResult(miter, 0, time.monotonic() - start, [alphabet[s] for s in word], "simulation")
+    """The miter with SAT-proved equivalent nodes merged (see the module docstring)."""
+    with Sweeper(miter, encoding, solver) as sweeper:
+        return sweeper.sweep(seed, deadline)
 
-    classes = Classes(values[cone])
-    cnf = constrained_cnf(circuit, roots, encoding)
-    cone_lits = np.array([cnf.lits[node] for node in cone], dtype=np.int64)
-    replaced = {}  # node -> (representative, complemented)
-    with Solver(name=solver, bootstrap_with=cnf.clauses) as engine:
 
-        def exhausted() -> bool:
-            return (engine.accum_stats()["conflicts"] >= TOTAL_CONFLICTS
-                    or (deadline is not None and time.monotonic() >= deadline))
+class Sweeper:
+    """One incremental solver holding the CNF of a miter's cone and the one-hot
+    constraint, without `diff = 1`: it can try the miter (`solve_diff`, under the
+    assumption diff), sweep it (which adds the proved equalities), and try it
+    again, keeping what it learnt."""
 
-        for k, node in enumerate(cone):
-            while classes.rep[k] != k and not exhausted():
-                r, complemented = int(classes.rep[k]), bool(classes.phase[k])
-                b_lit, r_lit = int(cone_lits[k]), int(cone_lits[r])
-                target = -r_lit if complemented else r_lit
-                answer = _separate(engine, b_lit, target)
-                if answer is True:
-                    engine.add_clause([-b_lit, target])
-                    engine.add_clause([b_lit, -target])
-                    replaced[node] = (cone[r], complemented)
-                if answer is True or answer is None:
-                    break
-                node_values = (answer[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
-                if node_values[position[miter.diff]]:
-                    return SweepResult(miter, 0, time.monotonic() - start, cnf.decode(answer.tolist(), alphabet, n),
-                                       "sat", engine.accum_stats()["conflicts"])
-                classes.refine(node_values)
-        conflicts = engine.accum_stats()["conflicts"]
-    swept = rebuild(miter, cone, replaced)
-    return SweepResult(swept, len(replaced), time.monotonic() - start, conflicts=conflicts)
+    def __init__(self, miter: Miter, encoding: EncodingOptions = EncodingOptions(), solver: str = "cadical195"):
+        circuit = miter.circuit
+        self.miter = miter
+        roots = [miter.diff, circuit.false] + list(miter.left) + list(miter.right)
+        self.cone = circuit.cone(roots + list(circuit.inputs.values()))
+        self.cnf = constrained_cnf(circuit, roots, encoding)
+        self.solver = check_solver(solver)
+        self.engine = Solver(name=self.solver, bootstrap_with=self.cnf.clauses)
+        self.sweep_conflicts = 0  # those of sweeping's own solver
+
+    def __enter__(self) -> "Sweeper":
+        return self
+
+    def __exit__(self, *exc):
+        self.engine.delete()
+
+    def conflicts(self) -> int:
+        """Every conflict of this length so far: attempts and sweeping."""
+        return self.engine.accum_stats()["conflicts"] + self.sweep_conflicts
+
+    def solve_diff(self, deadline: Optional[float] = None, max_conflicts: Optional[int] = None) -> SolveResult:
+        """Is there a string with diff = 1? (`solver.solve_on` under the assumption diff)"""
+        return solve_on(self.engine, [self.cnf.lits[self.miter.diff]], deadline, max_conflicts)
+
+    def sweep(self, seed: int = 0, deadline: Optional[float] = None, time_limit: Optional[float] = None) -> SweepResult:
+        """Merge the nodes proved equal, in topological order, and add each merge's
+        equivalence clauses to this solver too. The candidates are proved on a
+        fresh solver of the same CNF (one that has learnt much answers each
+        small query far slower: 17 ms a call against 0.7 ms, measured on
+        Dyck-1 at n = 24). Stops at `deadline` (time.monotonic()), after
+        `time_limit` seconds, or after `TOTAL_CONFLICTS` conflicts."""
+        start = time.monotonic()
+        stops = [t for t in (deadline, None if time_limit is None else start + time_limit) if t is not None]
+        stop = min(stops, default=float("inf"))
+        miter, cone, cnf = self.miter, self.cone, self.cnf
+        circuit = miter.circuit
+        n, alphabet = circuit.length, circuit.alphabet
+        words = random_words(len(alphabet), n, PATTERNS, np.random.default_rng([seed, n]))
+        values = simulate(circuit, cone, words)
+        diff_bits = _unpack(values[miter.diff])
+        if diff_bits.any():
+            word = words[int(np.argmax(diff_bits))]
+            return SweepResult(miter, 0, time.monotonic() - start, [alphabet[s] for s in word], "simulation")
+        classes = Classes(values[cone])
+        cone_lits = np.array([cnf.lits[node] for node in cone], dtype=np.int64)
+        diff_position = cone.index(miter.diff)
+        replaced = {}  # node -> (representative, complemented)
+        with Solver(name=self.solver, bootstrap_with=cnf.clauses) as prover:
+
+            def exhausted() -> bool:
+                return prover.accum_stats()["conflicts"] >= TOTAL_CONFLICTS or time.monotonic() >= stop
+
+            try:
+                for k, node in enumerate(cone):
+                    while classes.rep[k] != k and not exhausted():
+                        r, complemented = int(classes.rep[k]), bool(classes.phase[k])
+                        b_lit, r_lit = int(cone_lits[k]), int(cone_lits[r])
+                        target = -r_lit if complemented else r_lit
+                        answer = _separate(prover, b_lit, target)
+                        if answer is True:
+                            for engine in (prover, self.engine):
+                                engine.add_clause([-b_lit, target])
+                                engine.add_clause([b_lit, -target])
+                            replaced[node] = (cone[r], complemented)
+                        if answer is True or answer is None:
+                            break
+                        node_values = (answer[np.abs(cone_lits) - 1] > 0) == (cone_lits > 0)
+                        if node_values[diff_position]:
+                            return SweepResult(miter, 0, time.monotonic() - start,
+                                               cnf.decode(answer.tolist(), alphabet, n), "sat")
+                        classes.refine(node_values)
+            finally:
+                self.sweep_conflicts += prover.accum_stats()["conflicts"]
+        return SweepResult(rebuild(miter, cone, replaced), len(replaced), time.monotonic() - start)
 
 
 def _separate(engine, a: int, b: int):
