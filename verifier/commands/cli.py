@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 import click
@@ -119,13 +120,15 @@ def solver_options(function):
 @click.option("--proof-dir", type=click.Path(file_okay=False), default=None,
               help="With --certify (implied): write each UNSAT length's CNF (DIMACS) and proof (DRAT) here.")
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
+@click.option("--dask", "dask_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Run the units on a Dask cluster: the scheduler at ADDRESS (tcp://HOST:8786), or without one (put --dask after the cases) a LocalCluster of --jobs workers (default one per core).")
 @click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @max_length_option
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, max_memory, junit,
-          max_length, settings, solver, cardinality, pb):
+def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, dask_address, max_memory,
+          junit, max_length, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
 
@@ -142,12 +145,27 @@ def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, cert
                            method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite,
                            max_length=max_length)
     memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
-    results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit)
+    backend = dask_backend(dask_address, jobs, options, memory_limit) if dask_address is not None else None
+    results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit, backend=backend)
     if junit:
         from .report import write_junit
 
         write_junit(results, junit)
     sys.exit(overall_exit(results))
+
+
+def dask_backend(address: str, jobs: int, options: ProveOptions, memory_limit):
+    """`--dask`: a LocalCluster of `jobs` workers (one per core by default), or the scheduler at `address`."""
+    from ..proving.dask_backend import DaskBackend
+
+    if address == "local":
+        return DaskBackend(options, None, memory_limit, workers=jobs if jobs > 1 else None)
+    if not re.fullmatch(r"[a-z]+://\S+|[\w.-]+:\d+", address):
+        raise UserError(f"{address!r} is not a scheduler address like tcp://HOST:8786 (for a local cluster, "
+                        "put --dask after the cases)", key="--dask")
+    if jobs > 1:
+        raise UserError("--jobs sets the size of a local cluster; a scheduler's workers are started with `dask worker`", key="--dask")
+    return DaskBackend(options, address, memory_limit)
 
 
 @main.command()
