@@ -10,6 +10,7 @@ out, so a green run has made all its assertions.
 
 import json
 import os
+import textwrap
 
 import pytest
 
@@ -19,6 +20,22 @@ CONFORMANCE = os.path.join(SHARED, "conformance")
 CASES = os.path.join(ROOT, "cases")
 MISSING = "conformance-data-missing"  # the one parameter when the data is missing
 MISSING_MESSAGE = f"the conformance data is missing: expected {CONFORMANCE} (../shared beside the checkout, as in CI)"
+
+
+@pytest.fixture
+def majority_vs_count(tmp_path) -> str:
+    """A small case file: majority of n against "at least 3 ones", lengths 5-7.
+    They agree at n = 5 only (majority is at least 3 ones there, at least 4 at 6 and 7)."""
+    path = tmp_path / "majority-vs-count.yaml"
+    path.write_text(textwrap.dedent("""\
+        tcverify: 1
+        name: majority-vs-count
+        alphabet: ['0', '1']
+        lengths: [5, 6, 7]
+        left: {circuit: {builtin: majority, symbol: '1'}}
+        right: {circuit: {builtin: count_at_least, symbol: '1', k: 3}}
+        """))
+    return str(path)
 
 
 @pytest.fixture(scope="session")

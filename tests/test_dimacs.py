@@ -1,8 +1,6 @@
 """`tcverify cnf` / `decode` (commands/dimacs.py) called directly: the header,
 the DIMACS body against the miter, and decoding the answer formats solvers print."""
 
-import textwrap
-
 import pytest
 from pysat.formula import CNF
 from pysat.solvers import Solver
@@ -11,22 +9,11 @@ from tcverify.encodings.cnf import EncodingOptions
 from tcverify.errors import UserError
 from tcverify.proving.miter import decode_word
 
-# majority of 5 is "at least 3 ones"; at length 6 exactly three ones separate them
-CASE = """\
-    tcverify: 1
-    name: majority-vs-count
-    alphabet: ['0', '1']
-    lengths: [5, 6]
-    left: {circuit: {builtin: majority, symbol: '1'}}
-    right: {circuit: {builtin: count_at_least, symbol: '1', k: 3}}
-    """
-
 
 @pytest.fixture
-def case_path(tmp_path):
-    path = tmp_path / "case.yaml"
-    path.write_text(textwrap.dedent(CASE))
-    return str(path)
+def case_path(majority_vs_count):
+    """Majority against "at least 3 ones" (conftest): at length 6 exactly three ones separate them."""
+    return majority_vs_count
 
 
 def written(case_path, tmp_path, n):

@@ -1,7 +1,6 @@
 """`tcverify sweep` (commands/sweep.py) called directly: parsing --vary, the
 rows of a sweep, the smallest value per length, and the plot."""
 
-import textwrap
 from fractions import Fraction
 
 import pytest
@@ -9,22 +8,11 @@ from tcverify.commands.sweep import needed_value, parse_vary, plot, sweep
 from tcverify.errors import UserError
 from tcverify.proving.prove import ProveOptions
 
-# majority of n agrees with "at least k ones" iff k = floor(n/2) + 1: k=3 at n=5, k=4 at n=6 and 7
-CASE = """\
-    tcverify: 1
-    name: majority-vs-count
-    alphabet: ['0', '1']
-    lengths: [5, 6, 7]
-    left: {circuit: {builtin: majority, symbol: '1'}}
-    right: {circuit: {builtin: count_at_least, symbol: '1', k: 3}}
-    """
-
 
 @pytest.fixture
-def case_path(tmp_path):
-    path = tmp_path / "case.yaml"
-    path.write_text(textwrap.dedent(CASE))
-    return str(path)
+def case_path(majority_vs_count):
+    """Majority against "at least k ones" (conftest), k varied: they agree at n iff k = floor(n/2) + 1."""
+    return majority_vs_count
 
 
 def test_parse_vary():
