@@ -111,10 +111,10 @@ def run_watched(args, interrupt_after_line=0):
             if not chunk:
                 break
             out += chunk
-            if interrupt_after_line and b"\n" in out and seen:
-                time.sleep(interrupt_after_line)
-                process.send_signal(signal.SIGINT)
-                interrupt_after_line = 0
+        if interrupt_after_line and b"\n" in out and seen:  # checked every round: a worker may show up after the line
+            time.sleep(interrupt_after_line)
+            process.send_signal(signal.SIGINT)
+            interrupt_after_line = 0
     err = process.stderr.read().decode()
     process.wait()
     return out.decode(), err, process.returncode, time.monotonic() - start, seen
