@@ -32,9 +32,9 @@ class EncodingOptions:
 
     def check(self) -> "EncodingOptions":
         if self.cardinality not in cardinality.ENCODINGS:
-            raise UserError(f"unknown cardinality encoding {self.cardinality!r}; choose one of: {', '.join(CARDINALITY_ENCODINGS)}", key="--cardinality")
+            raise UserError(f"unknown cardinality encoding {self.cardinality!r}; choose one of: {', '.join(CARDINALITY_ENCODINGS)}", key="cardinality")
         if self.pb not in pseudo_boolean.ENCODINGS:
-            raise UserError(f"unknown pseudo-Boolean encoding {self.pb!r}; choose one of: {', '.join(PB_ENCODINGS)}", key="--pb")
+            raise UserError(f"unknown pseudo-Boolean encoding {self.pb!r}; choose one of: {', '.join(PB_ENCODINGS)}", key="pb")
         return self
 
 

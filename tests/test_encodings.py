@@ -271,9 +271,9 @@ def test_constants_are_fixed_literals():
 
 def test_unknown_encoding_is_a_user_error():
     circuit = GateCircuit(1, "01")
-    with pytest.raises(UserError, match="--cardinality"):
+    with pytest.raises(UserError, match="cardinality"):
         encode(circuit, [circuit.true], IDPool(), EncodingOptions(cardinality="nope"))
-    with pytest.raises(UserError, match="--pb"):
+    with pytest.raises(UserError, match="pb"):
         encode(circuit, [circuit.true], IDPool(), EncodingOptions(pb="nope"))
 
 

@@ -18,10 +18,10 @@ def test_parse_override_reads_yaml_with_exact_decimals():
 
 @pytest.mark.parametrize("text, message", [("frac_bits", "expected KEY=VALUE"), ("=3", "expected KEY=VALUE"),
                                            ("k=[1, 2", "not valid YAML"), ("k={a: 1, a: 2}", "not valid YAML")])
-def test_parse_override_errors_name_the_option(text, message):
+def test_parse_override_errors_name_the_field(text, message):
     with pytest.raises(UserError, match=message) as error:
         parse_override(text)
-    assert error.value.key == "--set"
+    assert error.value.key == "set"  # the CLI names its flag, --set
 
 
 def test_for_side_strips_the_side_and_the_model_kind():
@@ -55,7 +55,7 @@ def test_apply_sets_nested_keys_and_list_items_on_a_copy():
 def test_apply_errors_name_the_file_and_the_path(keys, message):
     with pytest.raises(UserError, match=message) as error:
         apply({"name": "c", "lengths": [1, 2]}, [(keys, 1)], "case.yaml")
-    assert error.value.path == "case.yaml" and error.value.key == "--set"
+    assert error.value.path == "case.yaml" and error.value.key == "set"
 
 
 def test_parse_range():

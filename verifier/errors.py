@@ -22,8 +22,14 @@ class UserError(TcverifyError):
         if key is not None:
             where += f"{key}: "
         super().__init__(where + message)
+        self.message = message
         self.path = path
         self.key = key
+
+
+    def keyed(self, key) -> "UserError":
+        """The same error named by another key (the CLI names its flag for a field)."""
+        return UserError(self.message, self.path, key)
 
 
 class InternalError(TcverifyError):

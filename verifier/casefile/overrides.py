@@ -25,11 +25,11 @@ def parse_override(text: str) -> tuple:
     """("left.number_format.frac_bits=6") -> (("left", "number_format", "frac_bits"), 6)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"expected KEY=VALUE, got {text!r}", key="--set")
+        raise UserError(f"expected KEY=VALUE, got {text!r}", key="set")
     try:
         parsed = yaml.load(value, Loader=ExactLoader) if value.strip() else None
     except Exception:
-        raise UserError(f"the value {value!r} is not valid YAML", key="--set") from None
+        raise UserError(f"the value {value!r} is not valid YAML", key="set") from None
     return tuple(part for part in key.strip().split(".")), parsed
 
 
@@ -61,7 +61,7 @@ def apply(data, overrides, where: str):
         elif isinstance(target, dict):
             target[last] = value
         else:
-            raise UserError(f"cannot set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping or list", where, "--set")
+            raise UserError(f"cannot set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping or list", where, "set")
     return data
 
 
@@ -72,7 +72,7 @@ def _child(target, key, path, where):
         return target[key]
     if isinstance(target, list):
         return target[_index(target, key, path, where)]
-    raise UserError(f"cannot set below {'.'.join(path[:-1]) or 'the top'}: it is not a mapping or list", where, "--set")
+    raise UserError(f"cannot set below {'.'.join(path[:-1]) or 'the top'}: it is not a mapping or list", where, "set")
 
 
 def _index(target, key, path, where):
@@ -81,7 +81,7 @@ def _index(target, key, path, where):
         target[index]
         return index
     except (ValueError, IndexError):
-        raise UserError(f"{'.'.join(path)}: {key!r} is not an index of a list of {len(target)}", where, "--set") from None
+        raise UserError(f"{'.'.join(path)}: {key!r} is not an index of a list of {len(target)}", where, "set") from None
 
 
 def parse_range(text: str, key: str) -> list:

@@ -25,6 +25,11 @@ from ..proving.solver import DEFAULT_SOLVER, SOLVERS
 from .report import format_lengths
 
 
+# The library's errors name the option field; the command line names its flag.
+FLAG_OF_FIELD = {"solver": "--solver", "cardinality": "--cardinality", "pb": "--pb", "set": "--set",
+                 "dask": "--dask", "method": "--method"}
+
+
 class Cli(click.Group):
     """Turns every TcverifyError into a one-line message and its exit code."""
 
@@ -32,6 +37,8 @@ class Cli(click.Group):
         try:
             return super().invoke(ctx)
         except TcverifyError as exc:
+            if isinstance(exc, UserError) and exc.key in FLAG_OF_FIELD:
+                exc = exc.keyed(FLAG_OF_FIELD[exc.key])
             click.echo(f"tcverify: error: {exc}" if isinstance(exc, UserError) else f"tcverify: internal error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):

@@ -59,7 +59,7 @@ class DaskBackend:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as exc:
             self._close_cluster()
-            raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}", key="--dask") from None
+            raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}", key="dask") from None
         self.completed = as_completed()
         self.units = {}  # running or queued future -> unit
         self.ready = deque()  # (unit, message) received, not yet returned
@@ -91,7 +91,7 @@ class DaskBackend:
             try:
                 messages = future.result()
             except Exception as exc:  # the task failed on the worker: the cluster's fault, not the case's
-                raise UserError(f"a Dask task failed: {type(exc).__name__}: {exc}", unit.path, "--dask") from None
+                raise UserError(f"a Dask task failed: {type(exc).__name__}: {exc}", unit.path, "dask") from None
             self.ready.extend((unit, message) for message in messages)
         return self.ready.popleft()
 

@@ -38,7 +38,7 @@ class SolveResult:
 
 def check_solver(name: str) -> str:
     if name not in SOLVERS:
-        raise UserError(f"unknown solver {name!r}; choose one of: {', '.join(SOLVERS)}", key="--solver")
+        raise UserError(f"unknown solver {name!r}; choose one of: {', '.join(SOLVERS)}", key="solver")
     return name
 
 
