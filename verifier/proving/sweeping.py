@@ -36,7 +36,7 @@ from ..encodings.cnf import EncodingOptions
 from ..lowering.ir import GateCircuit
 from ..semantics.number_format import INT64_SAFE
 from .miter import Miter, constrained_cnf
-from .solver import SolveResult, check_solver, solve_on
+from .solver import DEFAULT_SOLVER, SolveResult, check_solver, solve_on
 
 PATTERNS = 1024  # simulated strings (a multiple of 64)
 CONFLICTS_PER_QUERY = 1000  # per SAT call on one candidate pair (100 left compiled-vs-source n=32 unproved)
@@ -114,7 +114,7 @@ def _unpack(packed: np.ndarray) -> np.ndarray:
 
 
 def sweep(miter: Miter, encoding: EncodingOptions = EncodingOptions(), seed: int = 0,
-          deadline: Optional[float] = None, solver: str = "cadical195") -> SweepResult:
+          deadline: Optional[float] = None, solver: str = DEFAULT_SOLVER) -> SweepResult:
     """The miter with SAT-proved equivalent nodes merged (see the module docstring)."""
     with Sweeper(miter, encoding, solver) as sweeper:
         return sweeper.sweep(seed, deadline)
@@ -126,7 +126,7 @@ class Sweeper:
     assumption diff), sweep it (which adds the proved equalities), and try it
     again, keeping what it learnt."""
 
-    def __init__(self, miter: Miter, encoding: EncodingOptions = EncodingOptions(), solver: str = "cadical195"):
+    def __init__(self, miter: Miter, encoding: EncodingOptions = EncodingOptions(), solver: str = DEFAULT_SOLVER):
         circuit = miter.circuit
         self.miter = miter
         roots = [miter.diff, circuit.false] + list(miter.left) + list(miter.right)
