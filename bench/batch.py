@@ -1,5 +1,5 @@
-"""Benchmark of the batch evaluator (semantics/batch.py) against the exact
-evaluator (semantics/evaluate.py), which it must agree with bit for bit: the
+"""Benchmark of the batch evaluator (kinds/<kind>/batch.py) against the exact
+evaluator (kinds/<kind>/evaluate.py), which it must agree with bit for bit: the
 time per string of each on the same strings, and their ratio. This is what
 makes the sampling pass of `prove` cheap. (The timing once asserted in
 tests/test_batch.py lives here: speed is measured, never asserted.)
@@ -23,11 +23,11 @@ import time
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Transformer
+from tcverify.kinds.case import load_case
+from tcverify.core.models import Transformer
 from tcverify.semantics import evaluate
-from tcverify.semantics.batch import run_batch
-from tcverify.semantics.number_format import NumberFormat
+from tcverify.kinds import run_batch
+from tcverify.core.number_format import NumberFormat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))

@@ -6,7 +6,7 @@
   encoding.
 - majority-adder n: the same gate against a tree of ripple-carry adders
   counting the ones (full adders: xor and a 3-input majority, as
-  `encodings/fixedpoint.py` builds them) compared with the constant; this side
+  `lowering/arithmetic/` builds them) compared with the constant; this side
   shares no structure with any of the encodings.
 - compare k: `a >= b` on two k-bit words as one weighted gate
   (weights 2^j and -2^j) against ripple comparator logic; one row per PB encoding.
@@ -26,13 +26,8 @@ from pysat.formula import IDPool
 from rich.console import Console
 from rich.table import Table
 from tcverify.encodings.cardinality import batcher_comparators
-from tcverify.encodings.cnf import (
-    CARDINALITY_ENCODINGS,
-    PB_ENCODINGS,
-    EncodingOptions,
-    encode,
-)
-from tcverify.lowering.ir import GateCircuit
+from tcverify.encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions, encode
+from tcverify.core.ir import GateCircuit
 from tcverify.proving.solver import solve
 
 

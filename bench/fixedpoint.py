@@ -1,6 +1,6 @@
-"""Benchmark of `encodings/fixedpoint`: division by a constant and table lookups on
+"""Benchmark of `lowering/arithmetic`: division by a constant and table lookups on
 16- and 24-bit words, built from runs / arithmetic (this tree) against the baseline
-that tabulated the function over the word's whole range (`encodings/fixedpoint.py`
+that tabulated the function over the word's whole range (`lowering/arithmetic/`
 at commit BASELINE, loaded from git into a temporary module).
 
 Per row: calls of the function f (the baseline calls it once per integer of the
@@ -24,19 +24,20 @@ import time
 from pysat.formula import IDPool
 from rich.console import Console
 from rich.table import Table
-from tcverify.encodings import cnf, fixedpoint
-from tcverify.encodings.fixedpoint import SOFTMAX_X_PIECES, Word, activation_pieces
-from tcverify.lowering.ir import GateCircuit
-from tcverify.semantics.evaluate import activation_k, softmax_x
-from tcverify.semantics.number_format import NumberFormat
+from tcverify.encodings import cnf
+from tcverify.lowering import arithmetic as fixedpoint
+from tcverify.lowering.arithmetic import SOFTMAX_X_PIECES, Word, activation_pieces
+from tcverify.core.ir import GateCircuit
+from tcverify.semantics.activations import activation_k, softmax_x
+from tcverify.core.number_format import NumberFormat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASELINE = "d3f0c4c"  # the last commit with encodings/fixedpoint.py as one module
+BASELINE = "d3f0c4c"  # the last commit with lowering/arithmetic/ as one module
 
 
 def baseline_module():
-    """encodings/fixedpoint.py at BASELINE, imported as a module of tcverify.encodings."""
-    source = subprocess.run(["git", "-C", ROOT, "show", f"{BASELINE}:encodings/fixedpoint.py"],
+    """lowering/arithmetic/ at BASELINE, imported as a module of tcverify.encodings."""
+    source = subprocess.run(["git", "-C", ROOT, "show", f"{BASELINE}:lowering/arithmetic/"],
                             capture_output=True, text=True, check=True).stdout
     path = os.path.join(tempfile.mkdtemp(), "baseline_fixedpoint.py")
     with open(path, "w") as out:

@@ -27,8 +27,9 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.casefile.loader import load_case, parse_netlist
-from tcverify.casefile.models import Circuit
+from tcverify.kinds.case import load_case
+from tcverify.kinds.circuit.load import parse_netlist
+from tcverify.core.models import Circuit
 from tcverify.casefile.overrides import parse_override
 from tcverify.commands.compile import compile_side, to_netlist
 from tcverify.proving.prove import ProveOptions, prove_case

@@ -19,7 +19,7 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.casefile.loader import load_case
+from tcverify.kinds.case import load_case
 from tcverify.commands.cli import case_files
 from tcverify.encodings.cnf import EncodingOptions
 from tcverify.proving import exhaustive

@@ -25,7 +25,7 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.casefile.loader import load_case
+from tcverify.kinds.case import load_case
 from tcverify.proving import exhaustive
 from tcverify.proving.miter import build_miter, miter_cnf
 from tcverify.proving.solver import solve

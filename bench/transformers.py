@@ -19,8 +19,8 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Transformer
+from tcverify.kinds.case import load_case
+from tcverify.core.models import Transformer
 from tcverify.proving.miter import build_miter, miter_cnf
 from tcverify.proving.solver import solve
 

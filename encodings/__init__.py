@@ -1,2 +1,2 @@
 """CNF encodings: boolean gates (Tseitin), reified cardinality and pseudo-Boolean
-constraints, and fixed-point arithmetic built from threshold gates."""
+constraints, and the gate IR into clauses (`cnf.py`)."""

@@ -26,7 +26,7 @@ from math import gcd
 
 from pysat.pb import EncType, PBEnc
 
-from ..semantics.number_format import INT64_SAFE
+from ..core.number_format import INT64_SAFE
 from .gates import monotone_ite_value, tie_clauses
 
 BDD_NODE_LIMIT = 20000

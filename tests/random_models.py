@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import random
 
-from tcverify.casefile.models import Attention, Head, Mlp, Positional, Readout, Transformer
-from tcverify.semantics.number_format import (
-    OVERFLOW_MODES,
-    ROUNDING_MODES,
-    NumberFormat,
-)
+from tcverify.core.models import Attention, Head, Mlp, Positional, Readout, Transformer
+from tcverify.core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 
 HEAD_TYPES = ("softmax", "hard", "average")
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")

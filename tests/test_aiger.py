@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import CASES, CONFORMANCE
-from tcverify.casefile.loader import load_case
+from tcverify.kinds.case import load_case
 from tcverify.commands.aiger import case_aiger
 from tcverify.commands.cli import main
 from tcverify.lowering.aiger import Aig, AigerModel, code_bits, lower_to_aig
-from tcverify.lowering.ir import GateCircuit
+from tcverify.core.ir import GateCircuit
 from tcverify.proving.prove import all_words, prove_path
-from tcverify.semantics import batch, evaluate
+from tcverify import kinds
 
 
 def conformance(name):
@@ -163,7 +163,7 @@ def test_one_model_read_by_py_aiger_gives_the_evaluators_bits(tmp_path, name, n,
         codes = [rng.randrange(2**bits) for _ in range(n)]  # unused codes included
         word = [case.alphabet[min(c, len(case.alphabet) - 1)] for c in codes]
         values, _ = circuit(named_inputs(codes, bits))
-        want = evaluate.run(getattr(case, side), word, case.alphabet, case.outputs)
+        want = kinds.run(getattr(case, side), word, case.alphabet, case.outputs)
         assert [int(values[name]) for name in names] == want, word
 
 
@@ -200,8 +200,8 @@ def test_miter_is_one_exactly_where_the_models_differ(name, n):
     codes = all_words(2**bits, n)
     diff = simulate(decoded, code_inputs(codes, bits))[:, 0]
     words = decoded_words(codes, len(case.alphabet))
-    left = batch.run_batch(case.left, words, case.alphabet, case.outputs)
-    right = batch.run_batch(case.right, words, case.alphabet, case.outputs)
+    left = kinds.run_batch(case.left, words, case.alphabet, case.outputs)
+    right = kinds.run_batch(case.right, words, case.alphabet, case.outputs)
     assert diff.tolist() == (left != right).any(axis=1).tolist()
     assert decoded[3]["o0"] == "diff" and any(line.startswith("length ") for line in decoded[4])
 

@@ -6,11 +6,11 @@ import random
 import numpy as np
 import pytest
 from random_models import random_transformer
-from tcverify.casefile.builtins import FAMILIES, builtin_netlist
-from tcverify.casefile.models import Attention, Circuit, Dfa, Head, Readout, Transformer
-from tcverify.semantics import evaluate
-from tcverify.semantics.batch import run_batch
-from tcverify.semantics.number_format import NumberFormat
+from tcverify.kinds.circuit.builtins import FAMILIES, builtin_netlist
+from tcverify.core.models import Attention, Circuit, Dfa, Head, Readout, Transformer
+from tcverify import kinds
+from tcverify.kinds import run_batch
+from tcverify.core.number_format import NumberFormat
 
 
 def all_words(alphabet, n):
@@ -21,7 +21,7 @@ def assert_agree(model, alphabet, outputs, lengths):
     for n in lengths:
         words = all_words(alphabet, n)
         got = run_batch(model, words, alphabet, outputs)
-        want = [evaluate.run(model, [alphabet[s] for s in w], alphabet, outputs) for w in words]
+        want = [kinds.run(model, [alphabet[s] for s in w], alphabet, outputs) for w in words]
         assert got.dtype == np.uint8
         assert got.tolist() == want, f"length {n}"
 
@@ -67,7 +67,7 @@ def test_4096_strings_of_length_12_against_a_sample():
     bits = run_batch(model, words, ("0", "1"), "last")
     sample = rng.sample(range(len(words)), 40)
     for b in sample:
-        assert bits[b].tolist() == evaluate.run(model, ["01"[s] for s in words[b]], ("0", "1"), "last")
+        assert bits[b].tolist() == kinds.run(model, ["01"[s] for s in words[b]], ("0", "1"), "last")
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -107,4 +107,4 @@ def test_hand_built_model_values():
                         (Attention((head,), (zero, zero)),), Readout("threshold", ((zero, one),), (zero,)))
     words = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 0, 0]])
     assert run_batch(model, words, ("0", "1"), "every").tolist() == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
-    assert [evaluate.run(model, ["01"[s] for s in w], ("0", "1"), "every") for w in words] == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
+    assert [kinds.run(model, ["01"[s] for s in w], ("0", "1"), "every") for w in words] == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]

@@ -11,14 +11,14 @@ from click.testing import CliRunner
 from pysat.solvers import Solver
 from conftest import CASES
 from random_models import random_transformer
-from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Case
+from tcverify.kinds.case import load_case
+from tcverify.core.models import Case
 from tcverify.commands.cli import case_files, main
 from tcverify.errors import InternalError
 from tcverify.proving import certify, exhaustive, solver
 from tcverify.proving.miter import build_miter, miter_cnf
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
-from tcverify.semantics import evaluate
+from tcverify import kinds
 
 SAT_METHODS = {"sat", "sampling", "trivial"}
 
@@ -34,7 +34,7 @@ def shortest_by_exact_evaluator(case: Case):
     for n in case.lengths:
         for word in all_words(len(case.alphabet), n):
             word = [case.alphabet[s] for s in word]
-            if evaluate.run(case.left, word, case.alphabet, case.outputs) != evaluate.run(case.right, word, case.alphabet, case.outputs):
+            if kinds.run(case.left, word, case.alphabet, case.outputs) != kinds.run(case.right, word, case.alphabet, case.outputs):
                 return n
     return None
 

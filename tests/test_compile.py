@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import CONFORMANCE, MISSING, conformance_names
-from tcverify.casefile.loader import load_case
-from tcverify.casefile.netlist import parse_netlist
-from tcverify.casefile.models import Case, Circuit, Transformer
+from tcverify.kinds.case import load_case
+from tcverify.kinds.circuit.load import parse_netlist
+from tcverify.core.models import Case, Circuit, Transformer
 from tcverify.commands.cli import main
 from tcverify.commands.compile import compile_side, stats, to_netlist
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
-from tcverify.semantics import batch
+from tcverify import kinds
 
 
 pytestmark = pytest.mark.usefixtures("conformance_dir")
@@ -44,8 +44,8 @@ def test_compiled_netlist_equals_transformer(name, tmp_path):
         data = json.loads(json.dumps(to_netlist(circuit, outputs)))  # through the file format
         netlists[n] = parse_netlist(data, f"compiled n={n}", case.alphabet, n, case.outputs)
         words = all_words(len(case.alphabet), n)
-        want = batch.run_batch(case.left, words, case.alphabet, case.outputs)
-        got = batch.run_batch(Circuit("netlist", "compiled", netlists.get), words, case.alphabet, case.outputs)
+        want = kinds.run_batch(case.left, words, case.alphabet, case.outputs)
+        got = kinds.run_batch(Circuit("netlist", "compiled", netlists.get), words, case.alphabet, case.outputs)
         assert np.array_equal(want, got), f"length {n}"
     compiled = Circuit("netlist", "compiled", netlists.get)
     pair = Case(case.path, case.name, case.alphabet, tuple(lengths), case.outputs, case.left, compiled)

@@ -7,11 +7,12 @@ import os
 import numpy as np
 import pytest
 from conftest import conformance_names
-from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Transformer
+from tcverify.kinds.case import load_case
+from tcverify.core.models import Transformer
 from tcverify.commands.simulate import parse_input, simulate
-from tcverify.semantics import evaluate
-from tcverify.semantics.batch import run_batch
+from tcverify import kinds
+from tcverify.kinds.transformer import evaluate as transformer_evaluate
+from tcverify.kinds import run_batch
 
 NAMES = conformance_names()
 
@@ -29,10 +30,10 @@ def test_exact_evaluator_and_traces(conformance_dir, name):
     for sample in samples:
         for side in ("left", "right"):
             model = getattr(case, side)
-            assert evaluate.run(model, sample["input"], case.alphabet, case.outputs) == sample[side], (side, sample["input"])
+            assert kinds.run(model, sample["input"], case.alphabet, case.outputs) == sample[side], (side, sample["input"])
             if side + "_trace" in sample:
                 assert isinstance(model, Transformer)
-                stages = evaluate.trace(model, sample["input"], case.alphabet, case.outputs)["stages"]
+                stages = transformer_evaluate.trace(model, sample["input"], case.alphabet, case.outputs)["stages"]
                 assert [[[str(v) for v in row] for row in stage] for stage in stages] == sample[side + "_trace"]
                 traced += 1
     transformers = sum(isinstance(m, Transformer) for m in (case.left, case.right))

@@ -12,16 +12,10 @@ from hypothesis import strategies as st
 from pysat.formula import IDPool
 from pysat.solvers import Solver
 from tcverify.encodings import cardinality, pseudo_boolean
-from tcverify.encodings.cnf import (
-    CARDINALITY_ENCODINGS,
-    PB_ENCODINGS,
-    EncodingOptions,
-    encode,
-    threshold_value,
-)
+from tcverify.encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions, encode, threshold_value
 from tcverify.encodings.gates import and_clauses, or_clauses, tie_clauses, xor_clauses
 from tcverify.errors import UserError
-from tcverify.lowering.ir import GateCircuit
+from tcverify.core.ir import GateCircuit
 
 SOLVER = "cadical195"
 SETTINGS = settings(max_examples=25, deadline=None)

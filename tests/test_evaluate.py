@@ -4,13 +4,16 @@ import math
 from fractions import Fraction as Fr
 
 import pytest
-from tcverify.casefile.builtins import evaluate_builtin
-from tcverify.casefile.loader import load_model
-from tcverify.casefile.models import Dfa, Gate, Netlist
+from tcverify.kinds.circuit.builtins import evaluate_builtin
+from tcverify.kinds.case import load_model
+from tcverify.core.models import Dfa, Gate, Netlist
 from tcverify.errors import UserError
-from tcverify.semantics import evaluate
-from tcverify.semantics.evaluate import activation_k, run_dfa, run_netlist, softmax_x
-from tcverify.semantics.number_format import NumberFormat
+from tcverify import kinds
+from tcverify.kinds.transformer import evaluate as transformer_evaluate
+from tcverify.semantics.activations import activation_k, softmax_x
+from tcverify.kinds.dfa.evaluate import run_dfa
+from tcverify.kinds.circuit.evaluate import run_netlist
+from tcverify.core.number_format import NumberFormat
 
 
 def transformer(body, alphabet=("a", "b", "c")):
@@ -25,7 +28,7 @@ def one_head(fmt, embedding, head, d_model=2, **extra):
 
 
 def stage(model, word, k=1, outputs="last"):
-    return evaluate.trace(model, list(word), ("a", "b", "c"), outputs)["stages"][k]
+    return transformer_evaluate.trace(model, list(word), ("a", "b", "c"), outputs)["stages"][k]
 
 
 # -- shared tables ----------------------------------------------------------------
@@ -98,7 +101,7 @@ def test_softmax_difference_is_not_saturated():
     model = one_head({"int_bits": 3, "frac_bits": 0}, {"a": [3], "b": [-4], "c": [0]},
                      {"type": "softmax", "exp_frac_bits": 6, "wq": [[0]], "bq": [1], "wk": [[1]], "wv": [[1]], "wo": [[1]]},
                      d_model=1)
-    head = evaluate.trace(model, ["b", "a"], ("a", "b", "c"), "last")["blocks"][0]["heads"][0]
+    head = transformer_evaluate.trace(model, ["b", "a"], ("a", "b", "c"), "last")["blocks"][0]["heads"][0]
     assert head["scores"][1] == [-4, 3]
     assert head["weights"][1] == [0, 1]
     assert head["weights"][0] == [1, None]  # causal: p = 0 does not see q = 1
@@ -110,7 +113,7 @@ def test_softmax_output_one_rounding():
     model = one_head({"int_bits": 4, "frac_bits": 4}, {"a": [1, 0], "b": [0, 0], "c": [0, 0]},
                      {"type": "softmax", "exp_frac_bits": 6, "mask": "none", "wq": [[0, 0]], "bq": [1],
                       "wk": [[1, 0]], "wv": [[1, 0]], "wo": [[0], [1]]})
-    head = evaluate.trace(model, ["a", "b"], ("a", "b", "c"), "last")["blocks"][0]["heads"][0]
+    head = transformer_evaluate.trace(model, ["a", "b"], ("a", "b", "c"), "last")["blocks"][0]["heads"][0]
     assert head["weights"][0] == [1, Fr(24, 64)]
     assert head["output"][0] == [Fr(12, 16)]
 
@@ -121,7 +124,7 @@ def test_hard_attention_ties(tie, mask, expected):
     model = one_head({"int_bits": 3, "frac_bits": 2}, {"a": [1, 0], "b": [2, 0], "c": [3, 0]},
                      {"type": "hard", "tie": tie, "mask": mask, "wq": [[0, 0]], "wk": [[1, 0]], "wv": [[1, 0]],
                       "wo": [[0], [1]]})
-    trace = evaluate.trace(model, ["a", "b", "c"], ("a", "b", "c"), "last")
+    trace = transformer_evaluate.trace(model, ["a", "b", "c"], ("a", "b", "c"), "last")
     head = trace["blocks"][0]["heads"][0]
     assert [c[0] for c in head["chosen"]] == expected  # Q = 0: every score is 0
     assert [row[1] for row in trace["stages"][1]] == [e + 1 for e in expected]
@@ -133,7 +136,7 @@ def test_average_over_the_argmax_set():
                      {"type": "average", "mask": "none", "wq": [[0, 0]], "bq": [1], "wk": [[1, 0]],
                       "wv": [[0, 1]], "wo": [[0], [1]]},
                      positional={"table": [[0, 1], [0, 0], [0, 2], [0, 0]]})
-    trace = evaluate.trace(model, list("cacb"), ("a", "b", "c"), "last")
+    trace = transformer_evaluate.trace(model, list("cacb"), ("a", "b", "c"), "last")
     head = trace["blocks"][0]["heads"][0]
     assert head["chosen"][0] == [0, 2]
     assert head["output"][0] == [Fr(3, 2)]  # positional values 1 and 2 at positions 0 and 2
@@ -143,29 +146,29 @@ def test_empty_input_with_bos_and_without():
     body = {"number_format": {"int_bits": 3, "frac_bits": 1}, "d_model": 1,
             "embedding": {"a": [1], "b": [0], "c": [0], "<s>": ["0.5"]}, "bos": "<s>",
             "blocks": [], "readout": {"weights": [1]}}
-    assert evaluate.run(transformer(body), [], ("a", "b", "c"), "last") == [1]
-    assert evaluate.run(transformer(body), [], ("a", "b", "c"), "every") == []
+    assert kinds.run(transformer(body), [], ("a", "b", "c"), "last") == [1]
+    assert kinds.run(transformer(body), [], ("a", "b", "c"), "every") == []
     del body["bos"], body["embedding"]["<s>"]
     with pytest.raises(UserError):
-        evaluate.run(transformer(body), [], ("a", "b", "c"), "last")
+        kinds.run(transformer(body), [], ("a", "b", "c"), "last")
 
 
 def test_every_reads_at_symbol_positions_with_eos():
     body = {"number_format": {"int_bits": 3, "frac_bits": 1}, "d_model": 1, "eos": "$", "bos": "^",
             "embedding": {"a": [1], "b": [-1], "c": [0], "$": [1], "^": [1]}, "blocks": [], "readout": {"weights": [1]}}
     model = transformer(body)
-    assert evaluate.run(model, list("bab"), ("a", "b", "c"), "every") == [0, 1, 0]
-    assert evaluate.run(model, list("bab"), ("a", "b", "c"), "last") == [1]  # read at eos
-    assert evaluate.trace(model, list("bab"), ("a", "b", "c"), "every")["read"] == [1, 2, 3]
+    assert kinds.run(model, list("bab"), ("a", "b", "c"), "every") == [0, 1, 0]
+    assert kinds.run(model, list("bab"), ("a", "b", "c"), "last") == [1]  # read at eos
+    assert transformer_evaluate.trace(model, list("bab"), ("a", "b", "c"), "every")["read"] == [1, 2, 3]
 
 
 def test_readout_is_exact_and_strict():
     body = {"number_format": {"int_bits": 3, "frac_bits": 2}, "d_model": 1, "embedding": {"a": ["0.25"], "b": [0], "c": [0]},
             "blocks": [], "readout": {"weights": [1], "bias": "-0.25"}}
-    assert evaluate.run(transformer(body), ["a"], ("a", "b", "c"), "last") == [0]  # 0 > 0 is false
+    assert kinds.run(transformer(body), ["a"], ("a", "b", "c"), "last") == [0]  # 0 > 0 is false
     body["readout"]["bias"] = "-1/8"
     body["param_format"] = {"int_bits": 3, "frac_bits": 3}
-    assert evaluate.run(transformer(body), ["a"], ("a", "b", "c"), "last") == [1]
+    assert kinds.run(transformer(body), ["a"], ("a", "b", "c"), "last") == [1]
 
 
 def test_mlp_param_format_finer_than_number_format():
@@ -175,7 +178,7 @@ def test_mlp_param_format_finer_than_number_format():
             "blocks": [{"residual": False, "mlp": {"w1": [["0.125"]], "b1": ["0.125"], "activation": "identity",
                                                    "w2": [[1]], "b2": ["0.375"]}}],
             "readout": {"weights": [1]}}
-    trace = evaluate.trace(transformer(body), ["a"], ("a", "b", "c"), "last")
+    trace = transformer_evaluate.trace(transformer(body), ["a"], ("a", "b", "c"), "last")
     assert trace["blocks"][0]["pre"][0] == [0]
     assert trace["stages"][1][0] == [Fr(1, 2)]  # R(0 + 3/8) = 1/2
 
@@ -249,7 +252,7 @@ def test_parse_input():
 
 
 def test_simulate_and_render_text():
-    from tcverify.casefile.models import Case
+    from tcverify.core.models import Case
     from tcverify.commands.simulate import render_text, simulate
     model = one_head({"int_bits": 4, "frac_bits": 2}, {"a": [1, 0], "b": [2, 0], "c": [3, 0]},
                      {"type": "softmax", "mask": "none", "wq": [[0, 0]], "bq": [1], "wk": [[1, 0]],

@@ -1,4 +1,4 @@
-"""encodings/fixedpoint/: every primitive against exact integer arithmetic on all
+"""lowering/arithmetic/: every primitive against exact integer arithmetic on all
 inputs (operands of free IR bits), in both styles, every rounding and overflow mode;
 proven ranges contain every value; the threshold style has constant depth."""
 
@@ -8,24 +8,10 @@ import random
 
 import numpy as np
 import pytest
-from tcverify.encodings.fixedpoint import (
-    ENUMERATION_LIMIT,
-    EVERY_VALUE,
-    NON_DECREASING,
-    SOFTMAX_X_PIECES,
-    AdderArithmetic,
-    Arithmetic,
-    ThresholdArithmetic,
-    Word,
-    activation_pieces,
-    naf,
-    naf_digits,
-    runs,
-    width_of,
-)
-from tcverify.lowering.ir import GateCircuit
-from tcverify.semantics.evaluate import activation_k, softmax_x
-from tcverify.semantics.number_format import NumberFormat, round_div
+from tcverify.lowering.arithmetic import ENUMERATION_LIMIT, EVERY_VALUE, NON_DECREASING, SOFTMAX_X_PIECES, AdderArithmetic, Arithmetic, ThresholdArithmetic, Word, activation_pieces, naf, naf_digits, runs, width_of
+from tcverify.core.ir import GateCircuit
+from tcverify.semantics.activations import activation_k, softmax_x
+from tcverify.core.number_format import NumberFormat, round_div
 
 STYLES = ("adder", "threshold")
 ROUNDINGS = ("nearest_even", "floor", "truncate")

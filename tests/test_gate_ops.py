@@ -1,4 +1,4 @@
-"""The gate ops are defined once (`semantics/gate_ops.py`): every dispatch table
+"""The gate ops are defined once (`core/gate_ops.py`): every dispatch table
 covers every op of its kind, and the tables agree gate by gate with the exact
 evaluator's, on every assignment of small fan-ins."""
 
@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 from pysat.formula import IDPool
 from pysat.solvers import Solver
-from tcverify.casefile.netlist import parse_netlist
-from tcverify.casefile.models import Gate, Netlist
+from tcverify.kinds.circuit.load import parse_netlist
+from tcverify.core.models import Gate, Netlist
 from tcverify.commands import compile as compile_command
 from tcverify.encodings import cnf
 from tcverify.lowering import aiger as aiger_lowering
-from tcverify.lowering import ir, lower
+from tcverify.core import ir
+from tcverify.kinds.circuit import lower
 from tcverify.proving import sweeping
-from tcverify.semantics import batch, evaluate
-from tcverify.semantics.gate_ops import IR_OPS, NETLIST_OPS, SOURCE_OPS, majority_threshold
+from tcverify.kinds.circuit import batch, evaluate
+from tcverify.core.gate_ops import IR_OPS, NETLIST_OPS, SOURCE_OPS, majority_threshold
 
 TABLES = [
     ("exact evaluator", evaluate.GATE_VALUE, set(NETLIST_OPS)),

@@ -1,7 +1,9 @@
-"""No import cycle among tcverify's modules: every `import` and `from ... import`
-(at module level and inside functions) is parsed with `ast`, resolved to a
-module of the package, and the graph must be acyclic. Also: every package
-folder is listed in pyproject.toml, so an ordinary install has all of it."""
+"""The layering of tcverify's modules: every `import` and `from ... import` (at
+module level and inside functions) is parsed with `ast` and resolved to a module
+of the package. Each subpackage imports only the ones below it (`MAY_IMPORT`),
+the ground floor (`core`, `errors`) imports no stage, and the graph has no cycle.
+Also: every package folder is listed in pyproject.toml, so an ordinary install
+has all of it."""
 
 import ast
 import importlib
@@ -30,9 +32,10 @@ def modules() -> dict:
     return found
 
 
-def imports(name: str, path: str) -> set:
+def imports(name: str, path: str, known=()) -> set:
     """Every module name the module `name` (file `path`) imports, resolved to
-    absolute names; `from pkg import x` counts both pkg and pkg.x (x may be a module)."""
+    absolute names; `from pkg import x` counts pkg.x when that is a module of
+    `known` (or `known` is empty), else pkg."""
     package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
     targets = set()
     for node in ast.walk(ast.parse(open(path).read(), path)):
@@ -43,14 +46,17 @@ def imports(name: str, path: str) -> set:
             if node.level:
                 parent = package.split(".")[:len(package.split(".")) - node.level + 1]
                 base = ".".join(parent + ([node.module] if node.module else []))
-            targets.add(base)
-            targets.update(f"{base}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                module = f"{base}.{alias.name}"
+                targets.add(module if module in known else base)
+                if not known:
+                    targets.add(module)
     return targets
 
 
 def imported(name: str, path: str, known) -> set:
     """The modules of `known` that the module `name` imports."""
-    return {target for target in imports(name, path) if target in known and target != name}
+    return {target for target in imports(name, path, known) if target in known and target != name}
 
 
 def find_cycle(graph: dict):
@@ -85,8 +91,50 @@ def test_no_import_cycle():
     graph = {name: imported(name, path, known) for name, path in known.items()}
     assert sum(len(edges) for edges in graph.values()) > 50  # the parser does see the imports
     assert graph["tcverify.commands.sweep"] >= {"tcverify.casefile.overrides", "tcverify.proving.prove"}
+    assert graph["tcverify.kinds"] >= {"tcverify.kinds.transformer", "tcverify.kinds.kind"}
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+# subpackage (or top-level module) -> what it may import besides itself; bottom to top
+GROUND = {"errors", "core"}
+MAY_IMPORT = {
+    "errors": set(),
+    "core": {"errors"},
+    "casefile": GROUND,
+    "semantics": GROUND,
+    "encodings": GROUND,
+    "lowering": GROUND | {"semantics"},
+    "kinds": GROUND | {"casefile", "semantics", "lowering"},
+    "proving": GROUND | {"casefile", "semantics", "lowering", "encodings", "kinds"},
+    "api": GROUND | {"casefile", "semantics", "lowering", "encodings", "kinds", "proving"},
+    "commands": GROUND | {"casefile", "semantics", "lowering", "encodings", "kinds", "proving", "api", ""},
+    "__main__": {"commands"},
+}
+
+
+def layer(module: str) -> str:
+    """The subpackage (or top-level module) of a tcverify module; "" for the package root."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_layers_import_only_downward():
+    known = modules()
+    assert set(MAY_IMPORT) >= {layer(name) for name in known if layer(name)}, "a subpackage without a row in MAY_IMPORT"
+    for name, path in known.items():
+        mine = layer(name)
+        if not mine:
+            continue  # the package root: the version and the front door's names
+        allowed = MAY_IMPORT[mine] | {mine}
+        wrong = {target for target in imported(name, path, known) if layer(target) not in allowed}
+        assert not wrong, f"{name} ({mine}) imports {sorted(wrong)}, above its layer"
+
+
+def test_layering_rule_catches_an_upward_import():
+    assert layer("tcverify.core.models") == "core" and layer("tcverify.kinds.transformer.load") == "kinds"
+    assert "kinds" not in MAY_IMPORT["lowering"] and "proving" not in MAY_IMPORT["kinds"]
+    assert not MAY_IMPORT["core"] - {"errors"}
 
 
 def test_library_is_free_of_the_cli():

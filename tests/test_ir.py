@@ -1,4 +1,4 @@
-"""The folding rules of `GateCircuit` (lowering/ir.py): what each constructor
+"""The folding rules of `GateCircuit` (core/ir.py): what each constructor
 builds, and that every rewrite keeps the gate's value on every input."""
 
 import itertools
@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 import pytest
-from tcverify.lowering.ir import GateCircuit
+from tcverify.core.ir import GateCircuit
 
 N = 4
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from tcverify.casefile import limits
-from tcverify.casefile.loader import load_case
+from tcverify.kinds.case import check_size, load_case
+from tcverify.kinds.transformer.cost import estimate_gates
 from tcverify.commands.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -110,11 +111,11 @@ def test_the_miter_estimate_rejects_an_absurd_transformer(tmp_path):
 
 def test_the_library_is_under_every_guard():
     for path in glob.glob(os.path.join(ROOT, "cases", "*", "*.yaml")):
-        limits.check_size(load_case(path, warn=lambda message: None))
+        check_size(load_case(path, warn=lambda message: None))
 
 
 def test_estimate_grows_with_length_and_width(tmp_path):
     narrow = load_case(write(tmp_path, 2, left=transformer(d=2), name="narrow.yaml")).left
     wide = load_case(write(tmp_path, 2, left=transformer(d=8), name="wide.yaml")).left
-    assert limits.estimate_gates(narrow, 16) > 3 * limits.estimate_gates(narrow, 8)
-    assert limits.estimate_gates(wide, 8) > limits.estimate_gates(narrow, 8)
+    assert estimate_gates(narrow, 16) > 3 * estimate_gates(narrow, 8)
+    assert estimate_gates(wide, 8) > estimate_gates(narrow, 8)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import conformance_names
 from tcverify.casefile.expr import compile_expr
-from tcverify.casefile.loader import check_case, load_case
+from tcverify.kinds.case import check_case, load_case
 from tcverify.casefile.validate import number
 from tcverify.casefile.yaml_io import read_yaml
 from tcverify.errors import UserError
@@ -342,7 +342,7 @@ def test_netlist_errors(tmp_path, net, words):
 
 
 def test_netlist_zero_input_gates_and_input_outputs(tmp_path):
-    from tcverify.semantics import evaluate
+    from tcverify import kinds
     net = gate_list({"id": "a", "op": "and", "in": []}, {"id": "o", "op": "or", "in": []},
                     {"id": "x", "op": "xor", "in": []}, {"id": "m", "op": "majority", "in": []})
     net["outputs"] = ["a", "o", "x", "m"]
@@ -351,7 +351,7 @@ def test_netlist_zero_input_gates_and_input_outputs(tmp_path):
         case.right.netlist(2)
     net["outputs"] = ["a", "x[1][0]"]
     case = load(tmp_path, circuit_case(tmp_path, net, outputs="every"))
-    assert evaluate.run(case.right, ["1", "0"], case.alphabet, "every") == [1, 1]
+    assert kinds.run(case.right, ["1", "0"], case.alphabet, "every") == [1, 1]
 
 
 def test_python_builders(tmp_path):

@@ -16,15 +16,15 @@ from conftest import conformance_names
 from pysat.formula import IDPool
 from pysat.solvers import Solver
 from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
-from tcverify.casefile.loader import load_case
-from tcverify.casefile.models import Attention, Head, Mlp, Positional, Readout, Transformer
+from tcverify.kinds.case import load_case
+from tcverify.core.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
-from tcverify.lowering.ir import GateCircuit
-from tcverify.lowering.lower_transformer import lower_transformer
-from tcverify.semantics import evaluate
-from tcverify.semantics.batch import run_batch
-from tcverify.semantics.number_format import NumberFormat
+from tcverify.core.ir import GateCircuit
+from tcverify.kinds.transformer.lower import lower_transformer
+from tcverify import kinds
+from tcverify.kinds import run_batch
+from tcverify.core.number_format import NumberFormat
 
 BINARY = ("0", "1")
 TERNARY = ("a", "b", "c")
@@ -185,7 +185,7 @@ def test_cnf_with_fixed_inputs(seed):
     for n in (3, 6) if alphabet == BINARY else (2, 4):
         for _ in range(3):
             word = [rng.choice(alphabet) for _ in range(n)]
-            assert cnf_bits(model, alphabet, outputs, word) == evaluate.run(model, word, alphabet, outputs), word
+            assert cnf_bits(model, alphabet, outputs, word) == kinds.run(model, word, alphabet, outputs), word
 
 
 # -- conformance --------------------------------------------------------------
@@ -224,7 +224,7 @@ def test_argmax_readouts_all_strings(seed):
     check_all_strings(model, BINARY, 4, outputs)
     check_all_strings(model, BINARY, 3, outputs, table_limit=1)
     words = all_words(BINARY, 3)
-    exact = [evaluate.run(model, [BINARY[i] for i in w], BINARY, outputs) for w in words]
+    exact = [kinds.run(model, [BINARY[i] for i in w], BINARY, outputs) for w in words]
     assert run_batch(model, words, BINARY, outputs).tolist() == exact
 
 
@@ -233,9 +233,9 @@ def test_argmax_takes_the_first_maximum():
     fmt = NumberFormat(4, 0)
     readout = Readout("argmax", ((1,), (1,), (-1,)), (0, 0, 0), None, ("x", "y", "z"))
     model = Transformer("<hand>", fmt, fmt, 1, {"0": (-1,), "1": (1,)}, (), readout)
-    assert evaluate.run(model, ["1"], BINARY, "last") == [1, 0, 0]
-    assert evaluate.run(model, ["0"], BINARY, "last") == [0, 0, 1]
+    assert kinds.run(model, ["1"], BINARY, "last") == [1, 0, 0]
+    assert kinds.run(model, ["0"], BINARY, "last") == [0, 0, 1]
     one_bit = dataclasses.replace(model, readout=dataclasses.replace(readout, accept=(1, 2)))
-    assert evaluate.run(one_bit, ["1", "0"], BINARY, "every") == [0, 1]
+    assert kinds.run(one_bit, ["1", "0"], BINARY, "every") == [0, 1]
     check_all_strings(model, BINARY, 3, "every")
     check_all_strings(one_bit, BINARY, 3, "every")

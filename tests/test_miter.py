@@ -5,11 +5,11 @@ counterexample length must equal the enumerated one."""
 import random
 
 import pytest
-from tcverify.casefile.netlist import parse_netlist
-from tcverify.casefile.models import Case, Circuit, Dfa
+from tcverify.kinds.circuit.load import parse_netlist
+from tcverify.core.models import Case, Circuit, Dfa
 from tcverify.proving.prove import ProveOptions, all_words, prove_case
-from tcverify.semantics import evaluate
-from tcverify.semantics.gate_ops import NETLIST_OPS
+from tcverify import kinds
+from tcverify.core.gate_ops import NETLIST_OPS
 
 ALPHABET = ("a", "b", "c")
 
@@ -56,7 +56,7 @@ def brute_force_shortest(case: Case, symbols=ALPHABET):
     for n in case.lengths:
         for word in all_words(len(symbols), n):
             word = [symbols[s] for s in word]
-            if evaluate.run(case.left, word, ALPHABET, case.outputs) != evaluate.run(case.right, word, ALPHABET, case.outputs):
+            if kinds.run(case.left, word, ALPHABET, case.outputs) != kinds.run(case.right, word, ALPHABET, case.outputs):
                 return n
     return None
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from tcverify.casefile.params import ParamRounder, float_grid
 from tcverify.errors import UserError
-from tcverify.semantics.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from tcverify.core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 
 
 def sample_floats(rng, count):

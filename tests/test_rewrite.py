@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from random_models import random_transformer
 from test_lower_transformer import BINARY, TERNARY, check_all_strings, cnf_bits
-from tcverify.casefile.loader import load_case
-from tcverify.lowering.ir import GateCircuit
+from tcverify.kinds.case import load_case
+from tcverify.core.ir import GateCircuit
 from tcverify.lowering.values import Linear, Table, Values
 from tcverify.proving.miter import build_miter
-from tcverify.semantics import evaluate
-from tcverify.semantics.evaluate import activation_k
-from tcverify.semantics.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from tcverify import kinds
+from tcverify.semantics.activations import activation_k
+from tcverify.core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAJORITY_F6 = os.path.join(ROOT, "cases", "majority", "majority-uniform-head-f6.yaml")
@@ -139,7 +139,7 @@ def test_rewrite_through_the_cnf(seed):
     for rewrite in (True, False):
         for n in (4, 7):
             word = [rng.choice(BINARY) for _ in range(n)]
-            assert cnf_bits(model, BINARY, outputs, word, rewrite=rewrite) == evaluate.run(model, word, BINARY, outputs)
+            assert cnf_bits(model, BINARY, outputs, word, rewrite=rewrite) == kinds.run(model, word, BINARY, outputs)
 
 
 # -- MAJORITY ---------------------------------------------------------------------

@@ -18,16 +18,7 @@ from conftest import CONFORMANCE
 from tcverify.commands.cli import main, parse_size
 from tcverify.errors import UserError
 from tcverify.proving.prove import ProveOptions, prove_path
-from tcverify.proving.schedule import (
-    Decided,
-    Finished,
-    Loaded,
-    Scheduler,
-    Stopped,
-    Unit,
-    run_unit,
-    run_unit_bounded,
-)
+from tcverify.proving.schedule import Decided, Finished, Loaded, Scheduler, Stopped, Unit, run_unit, run_unit_bounded
 
 TCVERIFY = os.path.join(os.path.dirname(sys.executable), "tcverify")
 EXPECTED = json.load(open(os.path.join(CONFORMANCE, "expected.json"))) if os.path.isdir(CONFORMANCE) else {}

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from pysat.examples.genhard import PHP
 from pysat.solvers import Solver
 from random_models import random_transformer
-from tcverify.casefile.loader import parse_netlist
-from tcverify.casefile.models import Case, Circuit
+from tcverify.kinds.circuit.load import parse_netlist
+from tcverify.core.models import Case, Circuit
 from tcverify.commands.cli import main
-from tcverify.lowering.ir import GateCircuit
+from tcverify.core.ir import GateCircuit
 from tcverify.proving import prove, sweeping
 from tcverify.proving.miter import Miter, build_miter, constrained_cnf, miter_cnf
 from tcverify.proving.prove import ProveOptions, all_words, prove_case

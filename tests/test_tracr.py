@@ -15,15 +15,17 @@ import pytest
 from conftest import CASES
 from pysat.formula import IDPool
 from pysat.solvers import Solver
-from tcverify.casefile.loader import load_model
-from tcverify.casefile.tracr_import import _scaled_index
+from tcverify.kinds.case import load_model
+from tcverify.kinds.transformer.tracr import _scaled_index
 from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
-from tcverify.lowering.ir import GateCircuit
-from tcverify.lowering.lower_transformer import lower_transformer
-from tcverify.semantics import evaluate, sequence
-from tcverify.semantics.batch import run_batch
-from tcverify.semantics.number_format import NumberFormat
+from tcverify.core.ir import GateCircuit
+from tcverify.kinds.transformer.lower import lower_transformer
+from tcverify import kinds
+from tcverify.kinds.transformer import evaluate as transformer_evaluate
+from tcverify.kinds.transformer import sequence
+from tcverify.kinds import run_batch
+from tcverify.core.number_format import NumberFormat
 
 MODELS = os.path.join(CASES, "tracr", "models")
 NAMES = ("shuffle_dyck1_len8", "detect_pattern_aba_len8", "frac_prevs_x_len8", "length_len8", "hist_len8")
@@ -86,7 +88,7 @@ def test_io_json_reproduced_at_high_precision(name):
                 want = [int(type(v) is type(y) and v == y) for y in record["model"] for v in values]
             assert bits.tolist() == want, record["input"]
     for record in records(name)[::25]:
-        run = evaluate.forward(model, list(record["input"]), "every")
+        run = transformer_evaluate.forward(model, list(record["input"]), "every")
         got = decoded(model, run["scores"])
         if out["kind"] == "numerical":
             assert np.allclose(got, record["model"], atol=1e-5), record
@@ -103,7 +105,7 @@ def test_evaluators_and_lowering_agree_on_all_short_strings(name):
     for n in range(1, 4):
         words = np.array(list(itertools.product(range(len(alphabet)), repeat=n)))
         batch = run_batch(model, words, alphabet, "every")
-        exact = [evaluate.run(model, [alphabet[i] for i in w], alphabet, "every") for w in words]
+        exact = [kinds.run(model, [alphabet[i] for i in w], alphabet, "every") for w in words]
         assert batch.tolist() == exact
         circuit = GateCircuit(n, alphabet)
         roots = lower_transformer(model, circuit, "every")

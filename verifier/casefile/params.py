@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from ..semantics.number_format import INT64_SAFE, NumberFormat, round_div
+from ..core.number_format import INT64_SAFE, NumberFormat, round_div
 from . import validate as check
 
 _MAX_SHIFT = 60  # |m| < 2^53, so m / 2^60 and m / 2^s (s >= 60) round alike in every mode

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from ..errors import UserError
-from ..semantics.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from ..core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 from .limits import check_word_bits
 from .yaml_io import exact_decimal
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 
 from .. import __version__
-from ..casefile.loader import load_case
+from ..kinds.case import load_case
 from ..errors import UserError
 from ..lowering.aiger import AigerModel, lower_to_aig
-from ..lowering.ir import GateCircuit
-from ..lowering.lower import lower_model
+from ..core.ir import GateCircuit
+from ..kinds import lower_model
 from ..proving.miter import build_miter
 
 

@@ -180,8 +180,8 @@ def dask_backend(address: str, jobs: int, options: ProveOptions, memory_limit):
 @max_length_option
 def validate(cases, max_length):
     """Load and check every CASE (all lengths' netlists and positions, the size guards); solve nothing."""
-    from ..casefile.limits import check_size
-    from ..casefile.loader import check_case, load_case
+    from ..kinds.case import check_size
+    from ..kinds.case import check_case, load_case
 
     failed = False
     for path in case_files(cases):
@@ -203,7 +203,7 @@ def validate(cases, max_length):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with both models' bits and traces.")
 def simulate(case, text, as_json):
     """Both models' output bits on one input, with a transformer's trace."""
-    from ..casefile.loader import load_case
+    from ..kinds.case import load_case
     from .simulate import parse_input, render_text
     from .simulate import simulate as run_simulation
 
@@ -310,7 +310,7 @@ def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver,
     from rich.console import Console
     from rich.table import Table
 
-    from ..casefile.loader import load_case
+    from ..kinds.case import load_case
     from .sweep import parse_vary, sweep
     from .sweep import plot as draw
 

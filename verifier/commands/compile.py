@@ -5,7 +5,7 @@ This is the construction of Merrill & Sabharwal (TACL 2023, Theorems 1-2): every
 position-local function of few bits is a depth-2 circuit (their Lemma 1), and
 every sum over positions is iterated addition, which threshold gates do in
 constant depth. The lowering is `lower_transformer` with the "threshold" style
-of `encodings/fixedpoint/`; the netlist is then proved equivalent to its
+of `lowering/arithmetic/`; the netlist is then proved equivalent to its
 transformer by `tcverify prove`, so each compilation is translation-validated.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..casefile.models import Case, Transformer
+from ..core.models import Case, Transformer
 from ..errors import UserError
-from ..lowering.ir import GateCircuit
-from ..lowering.lower_transformer import lower_transformer
-from ..semantics.gate_ops import SOURCE_OPS
+from ..core.ir import GateCircuit
+from ..kinds.transformer.lower import lower_transformer
+from ..core.gate_ops import SOURCE_OPS
 from .plotting import pyplot, save
 
 
@@ -93,7 +93,7 @@ def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool
     from rich.console import Console
     from rich.table import Table
 
-    from ..casefile.loader import load_case
+    from ..kinds.case import load_case
 
     case = load_case(case_path)
     model = getattr(case, side)

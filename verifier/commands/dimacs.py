@@ -8,7 +8,7 @@ their answers (`tcverify decode`). Comment lines carry what decoding needs:
 
 from __future__ import annotations
 
-from ..casefile.loader import load_case
+from ..kinds.case import load_case
 from ..encodings.cnf import EncodingOptions
 from ..errors import UserError
 from ..proving.miter import build_miter, decode_word, miter_cnf

@@ -13,9 +13,9 @@ readout, one per class for an argmax). `<side>_kind` names the model kind.
 
 from __future__ import annotations
 
-from ..casefile.models import Case, Circuit, Dfa, Transformer
+from ..core.models import Case
 from ..errors import UserError
-from ..semantics import evaluate
+from ..kinds import kind_of
 
 
 def parse_input(text: str, alphabet) -> list:
@@ -38,16 +38,6 @@ def parse_input(text: str, alphabet) -> list:
     return pieces
 
 
-def _kind(model) -> str:
-    if isinstance(model, Transformer):
-        return "transformer"
-    if isinstance(model, Circuit):
-        return f"circuit (builtin {model.family})" if model.kind == "builtin" else f"circuit ({model.kind})"
-    if isinstance(model, Dfa):
-        return "dfa"
-    raise TypeError(model)
-
-
 def _text(value):
     """Fractions (nested in lists/dicts) as exact strings; None and ints kept."""
     if isinstance(value, list):
@@ -68,14 +58,15 @@ def simulate(case: Case, word) -> dict:
     result = {"input": word}
     for side in ("left", "right"):
         model = getattr(case, side)
-        result[f"{side}_kind"] = _kind(model)
-        if isinstance(model, Transformer):
-            trace = evaluate.trace(model, word, case.alphabet, case.outputs)
+        kind = kind_of(model)
+        result[f"{side}_kind"] = kind.describe(model)
+        if kind.trace is not None:
+            trace = kind.trace(model, word, case.alphabet, case.outputs)
             result[side] = trace["bits"]
             result[f"{side}_trace"] = _text(trace["stages"])
             result[f"{side}_detail"] = _text({key: trace[key] for key in ("tokens", "read", "blocks", "logits")})
         else:
-            result[side] = evaluate.run(model, word, case.alphabet, case.outputs)
+            result[side] = kind.run(model, word, case.alphabet, case.outputs)
     return result
 
 

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from ..casefile.loader import load_case
+from ..kinds.case import load_case
 from ..casefile.overrides import parse_override, parse_range
 from ..errors import UserError
 from ..proving.prove import ProveOptions, Verdict, prove_case

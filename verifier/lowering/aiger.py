@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from .ir import GateCircuit
+from ..core.ir import GateCircuit
 
 FALSE, TRUE = 0, 1
 

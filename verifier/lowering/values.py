@@ -7,7 +7,7 @@ GateCircuit (spec sections 2-3): every scalar (a grid index) is one of three kin
   Q_p, K_q, V_q) or of two (the first block's scores s_pq); positions that see
   only a few symbols (bos, the first positions under a causal mask) stay tables
   through every block, and constants are tables of no position.
-- a `Word` of `encodings/fixedpoint/`, sized by the proven range of its value.
+- a `Word` of `lowering/arithmetic/`, sized by the proven range of its value.
 - a `Linear` (with `rewrite`, issue 10 item 1): g(L) for an exact sum L of weighted
   word bits and a chain g of monotone steps (roundings R after constant scalings
   and divisions by constants, relu, step), not yet built. A comparison of it with a
@@ -30,10 +30,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
-from ..encodings.fixedpoint import Arithmetic, Word, activation_pieces, naf_digits, width_of
-from ..semantics.evaluate import activation_k
-from ..semantics.number_format import NumberFormat, round_div
-from .ir import GateCircuit
+from .arithmetic import Arithmetic, Word, activation_pieces, naf_digits, width_of
+from ..semantics.activations import activation_k
+from ..core.number_format import NumberFormat, round_div
+from ..core.ir import GateCircuit
 
 
 @dataclass(frozen=True)
@@ -467,7 +467,7 @@ class Values:
         return self._apply([a, b], lambda x, y: x & (1 - y), lambda x, y: self.from_node(c.and_(self.as_node(x), c.not_(self.as_node(y)))))
 
     def lookup(self, v: Value, f, pieces=None) -> Value:
-        """f(v); on a word, from f's runs on the monotone `pieces` (see encodings/fixedpoint/runs.py)."""
+        """f(v); on a word, from f's runs on the monotone `pieces` (see lowering/arithmetic/runs.py)."""
         return self._apply([v], f, lambda w: self.arith.lookup(w, f, pieces))
 
     def divide(self, num: Value, den: Value, den_lo: int, lo: int, hi: int) -> Value:

@@ -2,7 +2,7 @@
 batch evaluator, in chunks, and the estimate `--method auto` decides by.
 
 The batch evaluator computes on exact integers for every model kind
-(`semantics/batch.py`: transformer grid indices in int64 where a bound shows
+(each kind's `batch.py`: transformer grid indices in int64 where a bound shows
 that no intermediate sum can overflow, else Python ints; netlists and DFAs on
 booleans), so when both models agree on every string of length n the models
 are equivalent at n: a proof by enumeration, reported as `method: exhaustive`.
@@ -15,9 +15,8 @@ from typing import Optional
 
 import numpy as np
 
-from ..casefile.models import Attention, Circuit, Transformer
 from ..errors import UserError
-from ..semantics import batch, sequence
+from ..kinds import kind_of, run_batch
 
 EXHAUSTIVE_MAX_STRINGS = 1 << 24  # the most strings of one length `--method exhaustive` enumerates
 CHUNK_STRINGS = 4096  # strings per batch-evaluator call, so memory stays bounded
@@ -33,44 +32,15 @@ def string_count(case, n: int) -> int:
     return len(case.alphabet) ** n
 
 
-def work_per_string(model, n: int, outputs: str) -> int:
-    """Arithmetic operations of one evaluation at length n: multiply-adds of the
-    transformer's affine maps, attention scores and weighted sums over all
-    positions; a netlist's gate inputs; a DFA's steps."""
-    if isinstance(model, Transformer):
-        N = sequence.layout(model, n, outputs).N
-        d = model.d_model
-        per_position = d
-        for block in model.blocks:
-            if isinstance(block, Attention):
-                for head in block.heads:
-                    dq, dv = len(head.wq), len(head.wv)
-                    per_position += d * (2 * dq + dv) + N * (dq + dv) + dv * d
-            else:
-                per_position += 2 * d * len(block.w1)
-        return N * per_position
-    if isinstance(model, Circuit):
-        return sum(len(gate.inputs) + 1 for gate in model.netlist(n).gates)
-    return max(n, 1)
-
-
 def enumeration_seconds(case, n: int) -> float:
     """The estimated time to check every string of length n on both models."""
-    work = work_per_string(case.left, n, case.outputs) + work_per_string(case.right, n, case.outputs)
+    work = sum(kind_of(m).work_per_string(m, n, case.outputs) for m in (case.left, case.right))
     return string_count(case, n) * work * ENUMERATION_S_PER_OP
-
-
-def gates_estimate(model, n: int, outputs: str) -> int:
-    """About the gates the model lowers to at length n: each multiply-add of a
-    transformer is about one gate per bit of its words (I+F); a netlist lowers
-    gate by gate and a DFA step by step."""
-    work = work_per_string(model, n, outputs)
-    return work * model.number_format.width if isinstance(model, Transformer) else work
 
 
 def sat_seconds(case, n: int) -> float:
     """The estimated time of the SAT path (lowering, encoding, solving) at length n."""
-    gates = gates_estimate(case.left, n, case.outputs) + gates_estimate(case.right, n, case.outputs)
+    gates = sum(kind_of(m).gates_estimate(m, n, case.outputs) for m in (case.left, case.right))
     return gates * SAT_S_PER_GATE
 
 
@@ -93,8 +63,8 @@ def word_chunks(alphabet_size: int, n: int, chunk: int = CHUNK_STRINGS):
 
 def first_disagreement(case, words: np.ndarray) -> Optional[list]:
     """The first of `words` on which the two models' batch outputs differ, as symbols."""
-    left = batch.run_batch(case.left, words, case.alphabet, case.outputs)
-    right = batch.run_batch(case.right, words, case.alphabet, case.outputs)
+    left = run_batch(case.left, words, case.alphabet, case.outputs)
+    right = run_batch(case.right, words, case.alphabet, case.outputs)
     differ = np.flatnonzero((left != right).any(axis=1))
     if differ.size == 0:
         return None

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from pysat.formula import IDPool
 
-from ..casefile.models import Case
+from ..core.models import Case
 from ..encodings.cnf import EncodingOptions, encode
-from ..lowering.ir import GateCircuit
-from ..lowering.lower import lower_model
+from ..core.ir import GateCircuit
+from ..kinds import lower_model
 
 
 @dataclass

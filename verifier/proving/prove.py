@@ -13,12 +13,13 @@ from typing import Callable, Literal, Optional
 
 import numpy as np
 
-from ..casefile.limits import MAX_LENGTH, check_size
-from ..casefile.loader import load_case
-from ..casefile.models import Case
+from ..casefile.limits import MAX_LENGTH
+from ..kinds.case import check_size
+from ..kinds.case import load_case
+from ..core.models import Case
 from ..encodings.cnf import EncodingOptions
 from ..errors import InternalError, UserError
-from ..semantics import evaluate
+from ..kinds import run
 from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .solver import DEFAULT_SOLVER, solve
@@ -294,8 +295,8 @@ def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
 
 def replay(case: Case, word: list) -> dict:
     """Both models' bits on `word` by the exact evaluators; they must differ."""
-    left = evaluate.run(case.left, word, case.alphabet, case.outputs)
-    right = evaluate.run(case.right, word, case.alphabet, case.outputs)
+    left = run(case.left, word, case.alphabet, case.outputs)
+    right = run(case.right, word, case.alphabet, case.outputs)
     if left == right:
         raise InternalError(f"{case.path}: counterexample {','.join(word)!r} does not replay: "
                             f"both models give {left} (a bug in tcverify's lowering or encoding)")

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Callable, Optional
 
-from ..casefile.limits import check_size
-from ..casefile.loader import load_case
+from ..kinds.case import check_size
+from ..kinds.case import load_case
 from ..errors import InternalError, UserError
 from .prove import CaseResult, LengthResult, ProveOptions, assemble, decide_lengths
 

@@ -33,8 +33,8 @@ import numpy as np
 from pysat.solvers import Solver
 
 from ..encodings.cnf import EncodingOptions
-from ..lowering.ir import GateCircuit
-from ..semantics.number_format import INT64_SAFE
+from ..core.ir import GateCircuit
+from ..core.number_format import INT64_SAFE
 from .miter import Miter, constrained_cnf
 from .solver import DEFAULT_SOLVER, SolveResult, check_solver, solve_on
 

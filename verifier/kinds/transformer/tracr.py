@@ -36,13 +36,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import UserError
-from . import validate as check
-from .limits import check_word_bits
-from .models import Attention, Head, Mlp, Positional, Readout, Transformer
-from .params import ParamRounder
-from .transformer_loader import grid_array, read_npz
-from .yaml_io import read_data
+from ...errors import UserError
+from ...casefile import validate as check
+from ...casefile.limits import check_word_bits
+from ...core.models import Attention, Head, Mlp, Positional, Readout, Transformer
+from ...casefile.params import ParamRounder
+from .load import grid_array, read_npz
+from ...casefile.yaml_io import read_data
 
 TRACR_KEYS = ("tracr", "number_format", "param_format", "strict_params", "exp_frac_bits", "readout")
 

@@ -8,8 +8,8 @@ reject (first/last by spec 7; majority, parity and contains by their counts).
 
 from __future__ import annotations
 
-from ..errors import UserError
-from .models import Gate, Netlist
+from ...errors import UserError
+from ...core.models import Gate, Netlist
 
 # family -> its parameters (all required)
 FAMILIES = {

@@ -1,43 +1,21 @@
-"""Batch evaluator: the semantics of `evaluate.py` on many strings of one length
-at once, with exact integer numpy arithmetic.
+"""Batch evaluator of a transformer: the semantics of `evaluate.py` on many strings
+of one length at once, with exact integer numpy arithmetic.
 
-Transformer values are grid indices k (value k * 2^-F); parameters are integers
-on their 2^-P grid, so R(W x + b) is `round_k(W_int @ k + b_int * 2^F, 2^P)`,
-scores R(Q.K) are `round_k(Q @ K^T, 2^F)`, a softmax output is
-`round_k(sum e V, sum e)` with e on the 2^-E grid. Arrays are int64 when a bound
-on every intermediate sum shows that it fits, else Python ints (dtype object).
-Circuits are evaluated from their netlists (built-ins included, so this also
-checks the built-in netlists against the direct evaluator), DFAs by a table.
+Values are grid indices k (value k * 2^-F); parameters are integers on their 2^-P
+grid, so R(W x + b) is `round_k(W_int @ k + b_int * 2^F, 2^P)`, scores R(Q.K) are
+`round_k(Q @ K^T, 2^F)`, a softmax output is `round_k(sum e V, sum e)` with e on
+the 2^-E grid. Arrays are int64 when a bound on every intermediate sum shows that
+it fits, else Python ints (dtype object).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..casefile.models import Attention, Circuit, Dfa, Netlist, Transformer
+from ...core.models import Attention, Transformer
+from ...core.number_format import INT64_SAFE
+from ...semantics.activations import activation_k, softmax_x
 from . import sequence
-from .evaluate import activation_k, softmax_x
-from .number_format import INT64_SAFE
-
-
-def run_batch(model, words: np.ndarray, alphabet, outputs: str) -> np.ndarray:
-    """Output bits [B, bits] (uint8) of `model` on the strings `words` [B, n]
-    (symbol indices into `alphabet`)."""
-    words = np.asarray(words, dtype=np.int64)
-    if words.ndim != 2:
-        raise ValueError("words must be a [B, n] array of symbol indices")
-    if isinstance(model, Transformer):
-        bits = _transformer(model, words, tuple(alphabet), outputs)
-    elif isinstance(model, Circuit):
-        bits = run_netlist_batch(model.netlist(words.shape[1]), words)
-    elif isinstance(model, Dfa):
-        bits = _dfa(model, words, tuple(alphabet), outputs)
-    else:
-        raise TypeError(f"not a model: {model!r}")
-    return bits.astype(np.uint8)
-
-
-# -- transformer ------------------------------------------------------------------
 
 
 def _dtype(model: Transformer, N: int):
@@ -137,7 +115,7 @@ def _transformer(model: Transformer, words, alphabet, outputs):
     fmt = model.number_format
     for block in model.blocks:
         out = run.attention(block, h) if isinstance(block, Attention) else run.mlp(block, h)
-        h = fmt.overflow_k(h + out) if block.residual else out
+        h = fmt.S(h + out) if block.residual else out
     readout = model.readout
     scores = h[:, list(lay.read)] @ _ints(readout.weights, run.dtype).T + _ints(readout.bias, run.dtype, run.F)
     if readout.kind == "threshold":
@@ -148,60 +126,6 @@ def _transformer(model: Transformer, words, alphabet, outputs):
     return (winner[..., None] == np.arange(len(readout.weights))).reshape(B, -1)
 
 
-# -- circuits and DFAs ------------------------------------------------------------
-
-
-def run_netlist_batch(netlist: Netlist, words: np.ndarray) -> np.ndarray:
-    """Bits [B, outputs] (bool) of a validated netlist on symbol-index strings."""
-    B = words.shape[0]
-    values = {}
-    for i in range(netlist.length):
-        for s, a in enumerate(netlist.alphabet):
-            values[f"x[{i}][{a}]"] = words[:, i] == s
-    for gate in netlist.gates:
-        out = _NETLIST_BATCH[gate.op](gate, [values[name] for name in gate.inputs], B)
-        values[gate.id] = np.asarray(out, dtype=bool)
-    if not netlist.outputs:
-        return np.zeros((B, 0), dtype=bool)
-    return np.stack([values[name] for name in netlist.outputs], axis=1)
-
-
-def _threshold_batch(gate, ins, B):
-    dtype = np.int64 if sum(abs(w) for w in gate.weights) + abs(gate.t) < INT64_SAFE else object
-    total = np.zeros(B, dtype=dtype)
-    for w, v in zip(gate.weights, ins):
-        total = total + v.astype(dtype) * w
-    return total >= gate.t
-
-
-# netlist op -> (gate, input bit arrays [B], B) -> bit array [B]
-_NETLIST_BATCH = {
-    "const": lambda gate, ins, B: np.full(B, bool(gate.value)),
-    "not": lambda gate, ins, B: ~ins[0],
-    "and": lambda gate, ins, B: np.logical_and.reduce(ins) if ins else np.ones(B, dtype=bool),
-    "or": lambda gate, ins, B: np.logical_or.reduce(ins) if ins else np.zeros(B, dtype=bool),
-    "xor": lambda gate, ins, B: np.logical_xor.reduce(ins) if ins else np.zeros(B, dtype=bool),
-    "majority": lambda gate, ins, B: 2 * sum((v.astype(np.int64) for v in ins), np.zeros(B, dtype=np.int64)) > len(ins),
-    "threshold": _threshold_batch,
-}
-
-
-def _dfa(model: Dfa, words, alphabet, outputs):
-    """Prefix acceptance by table lookup; state index len(states) is the rejecting sink."""
-    states = sorted(set(model.delta) | {model.start})
-    index = {q: j for j, q in enumerate(states)}
-    sink = len(states)
-    table = np.full((sink + 1, len(alphabet)), sink, dtype=np.int64)
-    for q, moves in model.delta.items():
-        for s, a in enumerate(alphabet):
-            if a in moves:
-                table[index[q], s] = index[moves[a]]
-    accepting = np.array([q in model.accept for q in states] + [False])
-    state = np.full(words.shape[0], index[model.start], dtype=np.int64)
-    bits = []
-    for i in range(words.shape[1]):
-        state = table[state, words[:, i]]
-        bits.append(accepting[state])
-    if outputs == "every":
-        return np.stack(bits, axis=1) if bits else np.zeros((words.shape[0], 0), dtype=bool)
-    return accepting[state][:, None]
+def run_batch(model: Transformer, words: np.ndarray, alphabet, outputs: str) -> np.ndarray:
+    """Output bits [B, bits] (bool) on the strings `words` [B, n] (symbol indices)."""
+    return _transformer(model, words, tuple(alphabet), outputs)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ...semantics.number_format import NumberFormat, round_div
+from ...core.number_format import NumberFormat, round_div
 from .base import Arithmetic
 from .words import LinearForm, Word, naf, overflow_range, width_of
 

@@ -1,5 +1,5 @@
 """The gate ops, defined once: those of a netlist (spec 4.1) and those of the
-gate IR (`lowering/ir.py`), and how they relate.
+gate IR (`core/ir.py`), and how they relate.
 
 Both have `threshold` (1 iff sum w_k in_k >= t), `and`, `or`, `not`, `xor` and
 `const`. A netlist's `majority` of m inputs (1 iff more than half are 1) is the

@@ -13,12 +13,12 @@ import zipfile
 
 import numpy as np
 
-from ..errors import UserError
-from . import validate as check
-from .expr import compile_expr
-from .limits import check_word_bits, count_parameters
-from .models import Attention, Head, Mlp, Positional, Readout, Transformer
-from .params import ParamRounder
+from ...errors import UserError
+from ...casefile import validate as check
+from ...casefile.expr import compile_expr
+from ...casefile.limits import check_word_bits, count_parameters
+from ...core.models import Attention, Head, Mlp, Positional, Readout, Transformer
+from ...casefile.params import ParamRounder
 
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")
 

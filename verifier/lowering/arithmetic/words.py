@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...semantics.number_format import NumberFormat, round_div
+from ...core.number_format import NumberFormat, round_div
 
 
 def width_of(lo: int, hi: int) -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from ...lowering.ir import GateCircuit
-from ...semantics.number_format import NumberFormat, round_div
+from ...core.ir import GateCircuit
+from ...core.number_format import NumberFormat, round_div
 from .runs import ENUMERATION_LIMIT, EVERY_VALUE, enumerated_runs, runs
 from .words import LinearForm, Word, bit_weights, width_of
 

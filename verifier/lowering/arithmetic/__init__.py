@@ -45,16 +45,7 @@ lookup without declared pieces evaluates f on its whole (small) range.
 
 from .adder import AdderArithmetic
 from .base import Arithmetic
-from .runs import (
-    ENUMERATION_LIMIT,
-    EVERY_VALUE,
-    NON_DECREASING,
-    NON_INCREASING,
-    SOFTMAX_X_PIECES,
-    activation_pieces,
-    map_runs,
-    runs,
-)
+from .runs import ENUMERATION_LIMIT, EVERY_VALUE, NON_DECREASING, NON_INCREASING, SOFTMAX_X_PIECES, activation_pieces, map_runs, runs
 from .threshold import ThresholdArithmetic
 from .words import LinearForm, Word, naf, naf_digits, width_of
 

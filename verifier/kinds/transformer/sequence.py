@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..casefile.models import Transformer
-from ..errors import UserError
+from ...core.models import Transformer
+from ...errors import UserError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ of thermometers (one more gate)."""
 
 from __future__ import annotations
 
-from ...semantics.number_format import NumberFormat, round_div
+from ...core.number_format import NumberFormat, round_div
 from .base import Arithmetic
 from .runs import NON_DECREASING, map_runs, runs
 from .words import LinearForm, Word, least_rounding_to, overflow_range, width_of

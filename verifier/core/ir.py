@@ -2,7 +2,7 @@
 topological order over the one-hot inputs x[i][a] (spec section 4).
 
 Gates are `threshold` (integer weights of any sign, 1 iff sum w_k in_k >= t),
-`and`, `or`, `not`, `xor`, `const` and `input` (`semantics/gate_ops.py`). Nodes are integers indexing
+`and`, `or`, `not`, `xor`, `const` and `input` (`core/gate_ops.py`). Nodes are integers indexing
 `GateCircuit.gates`; a gate's inputs always have smaller indices. Building a
 gate hashes it structurally (an identical gate is built once) and propagates
 constants, so lowerings can be written naively.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..semantics.gate_ops import IrOp
-from ..semantics.number_format import INT64_SAFE
+from .gate_ops import IrOp
+from .number_format import INT64_SAFE
 
 
 @dataclass(frozen=True)

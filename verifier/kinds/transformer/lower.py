@@ -9,12 +9,12 @@ import itertools
 import math
 from typing import Optional
 
-from ..casefile.models import Attention, Transformer
-from ..encodings.fixedpoint import SOFTMAX_X_PIECES
-from ..semantics import sequence
-from ..semantics.evaluate import softmax_x
-from .ir import GateCircuit
-from .values import Table, Value, Values, Word, value_key
+from ...core.models import Attention, Transformer
+from ...lowering.arithmetic import SOFTMAX_X_PIECES
+from . import sequence
+from ...semantics.activations import softmax_x
+from ...core.ir import GateCircuit
+from ...lowering.values import Table, Value, Values, Word, value_key
 
 
 class _Lowerer(Values):

@@ -1,17 +1,17 @@
-"""Loading and validating a case (spec sections 1-5 and 7) into `models`: the
-top level, lengths, alphabet and the dispatch to one loader per model kind.
+"""Loading and validating a case (spec sections 1-5 and 7) into `core.models`: the
+top level, lengths, alphabet, and each side by the loader of its kind (`KINDS`).
 
 - YAML is read with a safe loader whose numbers are exact (`yaml_io.py`): a YAML
   decimal is the Fraction of its source text (`0.1` is 1/10), never a float64.
 - Paths are relative to the file that names them.
-- Transformers: `transformer_loader.py` (spec 3, npz arrays) and `tracr_import.py`
+- Transformers: `transformer/load.py` (spec 3, npz arrays) and `transformer/tracr.py`
   (`{tracr: folder}`); every parameter becomes an integer grid index of the
-  `param_format` (`params.py`). With `strict_params: true` a parameter off that
+  `param_format` (`casefile/params.py`). With `strict_params: true` a parameter off that
   grid is an error; otherwise one warning per model is passed to `warn`
   (default: printed to stderr) saying how many parameters were rounded and the
   largest change.
-- Circuits: `netlist.py` (netlists are read lazily per length; `check_case`
-  forces every length, as `tcverify validate` needs). DFAs: `dfa_loader.py`.
+- Circuits: `circuit/load.py` (netlists are read lazily per length; `check_case`
+  forces every length, as `tcverify validate` needs). DFAs: `dfa/load.py`.
 - Every problem is a `UserError` naming the file and the key (or gate, or line).
 """
 
@@ -20,19 +20,16 @@ from __future__ import annotations
 import os
 import sys
 
+from ..casefile import validate as check
+from ..casefile.limits import MAX_LENGTH, check_length_cap
+from ..casefile.overrides import apply as apply_overrides
+from ..casefile.overrides import for_side
+from ..casefile.yaml_io import read_yaml
+from ..core.models import Case
 from ..errors import UserError
-from ..semantics import sequence
-from . import validate as check
-from .dfa_loader import load_dfa
-from .models import Case, Circuit, Transformer
-from .netlist import load_circuit, parse_netlist
-from .overrides import apply as apply_overrides
-from .overrides import for_side
-from .tracr_import import load_tracr
-from .transformer_loader import TransformerLoader
-from .yaml_io import read_yaml
+from . import KEYS, kind_named, kind_of
 
-__all__ = ["load_case", "load_model", "check_case", "parse_netlist", "read_yaml"]  # the last two re-exported
+__all__ = ["load_case", "load_model", "check_case", "check_size"]
 
 MAX_LENGTHS = 100_000  # a guard against a typo like max: 1000000000
 
@@ -69,17 +66,10 @@ def load_case(path, warn=None, overrides=()) -> Case:
     return Case(path, name, alphabet, lengths, outputs, left, right, expect)
 
 
-def _classes(model):
-    """The class labels of a transformer read one bit per class, else None (one bit per position)."""
-    if isinstance(model, Transformer) and model.readout.bits > 1:
-        return model.readout.labels
-    return None
-
-
 def _same_layout(left, right, path):
     """Both sides give the same bits per read position: a one-bit-per-class readout is
     compared class for class with another one over the same classes."""
-    a, b = _classes(left), _classes(right)
+    a, b = kind_of(left).classes(left), kind_of(right).classes(right)
     if a == b:
         return
     describe = lambda c: f"one bit per class ({', '.join(c)})" if c else "one bit per position"  # noqa: E731
@@ -114,42 +104,42 @@ def _lengths(value, path):
 
 
 def load_model(data, path, key, alphabet, outputs, warn=None, overrides=()):
-    """One model `{transformer|circuit|dfa: mapping or file}`; `path` is the file naming it;
-    `overrides` (keys, value) apply to the inner mapping."""
+    """One model `{<kind key>: mapping or file}` (a key of `KINDS`); `path` is the file
+    naming it; `overrides` (keys, value) apply to the inner mapping."""
     warn = warn or _stderr_warning
     data = check.mapping(data, path, key)
-    kinds = [k for k in ("transformer", "circuit", "dfa") if k in data]
-    check.keys(data, ("transformer", "circuit", "dfa"), path, key)
-    if len(kinds) != 1:
-        raise UserError("a model has exactly one of the keys transformer, circuit, dfa", path, key)
-    kind = kinds[0]
-    body = data[kind]
-    prefix = f"{key}.{kind}"
+    named = [k for k in KEYS if k in data]
+    check.keys(data, KEYS, path, key)
+    if len(named) != 1:
+        raise UserError(f"a model has exactly one of the keys {', '.join(KEYS)}", path, key)
+    kind = kind_named(named[0])
+    body = data[kind.key]
+    prefix = f"{key}.{kind.key}"
     if isinstance(body, str):
         path = os.path.join(os.path.dirname(path), body)
         body = read_yaml(path)
         prefix = ""
-    body = check.mapping(body, path, prefix or None, f"a {kind} mapping or the path of a YAML file holding one")
+    body = check.mapping(body, path, prefix or None, f"a {kind.key} mapping or the path of a YAML file holding one")
     body = apply_overrides(body, overrides, path)
-    if kind == "transformer" and "tracr" in body:
-        return load_tracr(body, path, prefix, alphabet, outputs, warn)
-    if kind == "transformer":
-        return TransformerLoader(path, prefix, alphabet, warn).load(body)
-    if kind == "circuit":
-        return load_circuit(body, path, prefix, alphabet, outputs)
-    return load_dfa(body, path, prefix, alphabet)
+    return kind.load(body, path, prefix, alphabet, outputs, warn)
 
 
 # -- whole-case check -----------------------------------------------------------
 
 
 def check_case(case: Case) -> None:
-    """Force what loading leaves lazy: every netlist of every length, and each
-    transformer's layout and positional rows at every length (UserError if any fails)."""
+    """Force what loading leaves lazy: every length of both models (netlists built,
+    transformer layouts and positional rows computed); UserError if any fails."""
     for model in (case.left, case.right):
         for n in case.lengths:
-            if isinstance(model, Circuit):
-                model.netlist(n)
-            elif isinstance(model, Transformer):
-                sequence.layout(model, n, case.outputs)
-                sequence.positional_rows(model, n)
+            kind_of(model).check_length(model, n, case.outputs)
+
+
+def check_size(case: Case, max_length: int = MAX_LENGTH) -> None:
+    """Every guard that needs the whole case (the others apply while loading): the
+    longest length, and each model's lowering at that length."""
+    check_length_cap(case, max_length)
+    n = max(case.lengths)
+    for side in ("left", "right"):
+        model = getattr(case, side)
+        kind_of(model).size_check(model, n, case.path, side)

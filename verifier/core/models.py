@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Optional, Union
 
-from ..semantics.gate_ops import NetlistOp
-from ..semantics.number_format import NumberFormat
+from .gate_ops import NetlistOp
+from .number_format import NumberFormat
 
 Vector = tuple  # tuple[int, ...]: grid indices on the param grid
 Matrix = tuple  # tuple[Vector, ...], a list of rows: W x multiplies a column vector

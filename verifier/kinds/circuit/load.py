@@ -11,13 +11,13 @@ import importlib.util
 import os
 import re
 
-from ..errors import UserError
-from ..semantics.gate_ops import NETLIST_OPS
-from . import validate as check
+from ...errors import UserError
+from ...core.gate_ops import NETLIST_OPS
+from ...casefile import validate as check
 from .builtins import builtin_netlist, parse_builtin
-from .limits import check_netlist_size
-from .models import Circuit, Gate, Netlist
-from .yaml_io import read_data
+from ...casefile.limits import check_netlist_size
+from ...core.models import Circuit, Gate, Netlist
+from ...casefile.yaml_io import read_data
 
 _INPUT_NAME = re.compile(r"^x\[(.*)\]\[(.*)\]$")
 

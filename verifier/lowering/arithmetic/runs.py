@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from ...semantics.number_format import NumberFormat
+from ...core.number_format import NumberFormat
 
 Piece = tuple  # (first: Optional[int], last: Optional[int], direction: +1 | -1)
 NON_DECREASING: tuple = ((None, None, 1),)

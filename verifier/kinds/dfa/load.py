@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 
-from ..errors import UserError
-from . import validate as check
-from .models import Dfa
+from ...errors import UserError
+from ...casefile import validate as check
+from ...core.models import Dfa
 
 
 

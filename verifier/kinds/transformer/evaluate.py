@@ -1,96 +1,20 @@
-"""Exact concrete evaluators: the reference semantics of every model kind.
+"""Exact evaluator of a transformer (spec 3): the reference semantics, on integer
+grid indices (Python ints, so nothing overflows).
 
-Transformers follow spec 3 literally on integer grid indices (Python ints, so
-nothing overflows): every matrix-vector product plus bias is exact and rounded
-once by R; attention scores R(Q.K); softmax weights X(s - m) from the exact,
-unsaturated difference; a_p = R(sum e V / sum e) with one rounding;
-o_p = R(sum over heads wo a + bo); residual S(h + o); readout exact.
-`softmax_x` and `activation_k` are shared with the batch evaluator and the SAT
-lowering so that all of them use the same tables.
+Every matrix-vector product plus bias is exact and rounded once by R; attention
+scores R(Q.K); softmax weights X(s - m) from the exact, unsaturated difference;
+a_p = R(sum e V / sum e) with one rounding; o_p = R(sum over heads wo a + bo);
+residual S(h + o); readout exact.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import operator
-from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from ..casefile.builtins import evaluate_builtin
-from ..casefile.models import Attention, Circuit, Dfa, Netlist, Readout, Transformer
+from ...core.models import Attention, Readout, Transformer
+from ...semantics.activations import activation_k, softmax_x
 from . import sequence
-from .number_format import NumberFormat
-
-# -- shared tables ----------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=None)
-def softmax_x(delta_k: int, frac_bits: int, exp_frac_bits: int) -> int:
-    """Grid index (on the 2^-exp_frac_bits grid) of X(delta) = e^delta rounded to
-    nearest, ties to even, for delta = delta_k * 2^-frac_bits <= 0 (spec 3.3).
-
-    e^delta is irrational for rational delta != 0, so a tie cannot occur; the value
-    is computed with `decimal` at growing precision until the rounding is certain."""
-    if delta_k > 0:
-        raise ValueError("softmax_x needs delta <= 0")
-    if delta_k == 0:
-        return 1 << exp_frac_bits
-    # e^delta * 2^E < 1/2 once delta < -(E + 2), since 2/e < 1 and e^-2 < 1/2
-    if delta_k < -(exp_frac_bits + 2) << frac_bits:
-        return 0
-    digits = 60
-    while True:
-        with localcontext() as ctx:
-            ctx.prec = digits + 10
-            scaled = (Decimal(delta_k) / Decimal(1 << frac_bits)).exp() * (1 << exp_frac_bits)
-            low = int(scaled.to_integral_value(rounding="ROUND_FLOOR"))
-            rest = scaled - low
-            margin = Decimal(10) ** (-digits + 3) * max(Decimal(1), scaled)
-            if abs(rest - Decimal("0.5")) > margin:
-                return low + (rest > Decimal("0.5"))
-        digits *= 2
-
-
-def _sigmoid(x: float) -> float:
-    """The spec's float64 sigmoid (section 7): the two formulas by sign of x."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    t = math.exp(x)
-    return t / (1.0 + t)
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-_FLOAT_ACTIVATIONS = {
-    "sigmoid": _sigmoid,
-    "tanh": math.tanh,
-    "gelu": lambda x: 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))),
-    "exp": _exp,
-}
-
-
-@functools.lru_cache(maxsize=None)
-def activation_k(name: str, k: int, fmt: NumberFormat) -> int:
-    """Grid index of act(x) for x = k * 2^-F (spec 3.3 and 7): relu, identity and
-    step exactly (then R), the others as R of the float64 result's exact value; a
-    float64 overflow to +-inf becomes the format's largest or smallest value."""
-    if name == "relu":
-        return fmt.R(Fraction(max(k, 0), fmt.scale))
-    if name == "identity":
-        return fmt.R(Fraction(k, fmt.scale))
-    if name == "step":
-        return fmt.R(1 if k > 0 else 0)
-    y = _FLOAT_ACTIVATIONS[name](float(Fraction(k, fmt.scale)))
-    if math.isinf(y):
-        return fmt.kmax if y > 0 else fmt.kmin
-    return fmt.R(Fraction(y))
-
 
 # -- transformer ------------------------------------------------------------------
 #
@@ -200,7 +124,7 @@ def forward(model: Transformer, word, outputs: str) -> dict:
     for block in model.blocks:
         out, detail = (_attention if isinstance(block, Attention) else _mlp)(model, block, h)
         if block.residual:
-            h = [[fmt.overflow_k(a + b) for a, b in zip(x, o)] for x, o in zip(h, out)]
+            h = [[fmt.S(a + b) for a, b in zip(x, o)] for x, o in zip(h, out)]
         else:
             h = out
         stages.append(h)
@@ -250,49 +174,6 @@ def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
             "blocks": blocks, "logits": logits, "bits": run["bits"]}
 
 
-# -- circuits and DFAs ------------------------------------------------------------
-
-
-# netlist op -> (gate, 0/1 input values) -> 0/1 (spec 4.1)
-GATE_VALUE = {
-    "threshold": lambda gate, values: int(sum(w * v for w, v in zip(gate.weights, values)) >= gate.t),
-    "majority": lambda gate, values: int(2 * sum(values) > len(values)),
-    "and": lambda gate, values: int(all(values)),
-    "or": lambda gate, values: int(any(values)),
-    "not": lambda gate, values: 1 - values[0],
-    "xor": lambda gate, values: sum(values) % 2,
-    "const": lambda gate, values: gate.value,
-}
-
-
-def run_netlist(netlist: Netlist, word) -> list:
-    """The output bits of a validated netlist on one string."""
-    values = {f"x[{i}][{a}]": int(w == a) for i, w in enumerate(word) for a in netlist.alphabet}
-    for gate in netlist.gates:
-        values[gate.id] = GATE_VALUE[gate.op](gate, [values[name] for name in gate.inputs])
-    return [values[name] for name in netlist.outputs]
-
-
-def run_dfa(model: Dfa, word, outputs: str) -> list:
-    """Prefix acceptance; a missing transition goes to an implicit rejecting sink (None)."""
-    state, bits = model.start, []
-    for symbol in word:
-        state = model.delta.get(state, {}).get(symbol) if state is not None else None
-        bits.append(int(state in model.accept))
-    if outputs == "every":
-        return bits
-    return [int(state in model.accept)]
-
-
-def run(model, word, alphabet, outputs: str) -> list:
-    """The output bits (1 for `last`, n for `every`) of any model on one string."""
-    word = list(word)
-    if isinstance(model, Transformer):
-        return forward(model, word, outputs)["bits"]
-    if isinstance(model, Circuit):
-        if model.kind == "builtin":
-            return evaluate_builtin(model.family, model.params, word, outputs)
-        return run_netlist(model.netlist(len(word)), word)
-    if isinstance(model, Dfa):
-        return run_dfa(model, word, outputs)
-    raise TypeError(f"not a model: {model!r}")
+def run(model: Transformer, word, alphabet, outputs: str) -> list:
+    """The output bits of one string."""
+    return forward(model, list(word), outputs)["bits"]

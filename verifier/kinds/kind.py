@@ -1,0 +1,38 @@
+"""`ModelKind`: the record a kind's room fills in and `kinds/__init__.py` registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """What the pipeline needs of one kind of model.
+
+    - `key`: the case-file key (`transformer:`, `circuit:`, ...); `model_type` the dataclass.
+    - `load(body, path, prefix, alphabet, outputs, warn)` -> model.
+    - `run(model, word, alphabet, outputs)` -> bits (exact); `run_batch(model, words, alphabet,
+      outputs)` -> bool array [B, bits]; `lower(model, circuit, outputs, style, rewrite)` -> IR nodes.
+    - `check_length(model, n, outputs)`: raise `UserError` if the model is not defined at length n.
+    - `classes(model)`: class labels when one bit per class is read, else None.
+    - `work_per_string(model, n, outputs)`: arithmetic operations of one exact evaluation;
+      `gates_estimate(model, n, outputs)`: gates its lowering builds (both rough, for `--method auto`);
+      `size_check(model, n, path, side)`: raise `UserError` when lowering at n would be too large.
+    - `describe(model)`: a short name for messages; `trace(model, word, alphabet, outputs)`:
+      the intermediate values for `simulate`, or None.
+    """
+
+    key: str
+    model_type: type
+    load: Callable
+    run: Callable
+    run_batch: Callable
+    lower: Callable
+    describe: Callable
+    check_length: Callable = lambda model, n, outputs: None
+    classes: Callable = lambda model: None
+    work_per_string: Callable = lambda model, n, outputs: max(n, 1)
+    gates_estimate: Callable = lambda model, n, outputs: max(n, 1)
+    size_check: Callable = lambda model, n, path, side: None
+    trace: Optional[Callable] = None
