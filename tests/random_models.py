@@ -9,7 +9,7 @@ from tcverify.core.models import Attention, Head, Mlp, Positional, Readout, Tran
 from tcverify.core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
 
 HEAD_TYPES = ("softmax", "hard", "average")
-ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")
+ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp")
 
 
 def random_format(rng: random.Random, int_bits=(2, 4), frac_bits=(0, 3)) -> NumberFormat:

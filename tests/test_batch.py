@@ -44,7 +44,7 @@ def test_each_head_type_and_activation_covered():
         for mask in ("causal", "none"):
             model = random_transformer(rng, ("0", "1"), head_types=(kind,), masks=(mask,), n_blocks=2)
             assert_agree(model, ("0", "1"), "every", range(1, 6))
-    for activation in ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp"):
+    for activation in ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp"):
         model = random_transformer(rng, ("0", "1"), activations=(activation,), n_blocks=3)
         assert_agree(model, ("0", "1"), "last", range(1, 6))
 

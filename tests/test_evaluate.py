@@ -63,6 +63,9 @@ def test_activation_k():
     assert activation_k("tanh", 16, fmt) == 12  # 16 tanh 1 = 12.19
     assert activation_k("gelu", 16, fmt) == 13  # 16 * 0.8413 = 13.46
     assert activation_k("gelu", -16, fmt) == -3  # 16 * -0.1587 = -2.54
+    assert activation_k("gelu_new", 16, fmt) == 13  # 16 * 0.8414 = 13.46
+    fine = NumberFormat(4, 16)  # at x = -3 the tanh form and the erf form differ by 10%
+    assert activation_k("gelu", -3 << 16, fine) == -265 and activation_k("gelu_new", -3 << 16, fine) == -238
     assert activation_k("exp", 16, fmt) == 43  # 16 e = 43.49
     assert activation_k("exp", 100, fmt) == fmt.kmax  # e^6.25 = 518: saturates
     wrap = NumberFormat(12, 0, overflow="wrap")

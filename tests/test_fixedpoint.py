@@ -560,7 +560,7 @@ def test_div_round_const_cost_grows_with_bits(style, d):
 # -- lookups from runs ------------------------------------------------------------------
 
 
-ACTIVATIONS = ("identity", "relu", "step", "sigmoid", "tanh", "gelu", "exp")
+ACTIVATIONS = ("identity", "relu", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp")
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -589,9 +589,9 @@ def test_activation_pieces_declare_monotone_functions():
     a 16-bit and two 12-bit formats (the float64 activations as computed, rounded), and
     gelu's split is its minimum on the grid; exp under wrap has no pieces."""
     assert activation_pieces("relu", NumberFormat(2, 2, "floor", "wrap")) == ((None, -9, 0), (-8, 7, 1), (8, None, 0))
-    for fmt, names in [(NumberFormat(8, 8), ("sigmoid", "tanh", "gelu")),
-                       (NumberFormat(3, 9, "floor"), ("sigmoid", "tanh", "gelu", "exp", "step")),
-                       (NumberFormat(5, 7, "truncate", "wrap"), ("sigmoid", "tanh", "gelu", "exp", "step"))]:
+    for fmt, names in [(NumberFormat(8, 8), ("sigmoid", "tanh", "gelu", "gelu_new")),
+                       (NumberFormat(3, 9, "floor"), ("sigmoid", "tanh", "gelu", "gelu_new", "exp", "step")),
+                       (NumberFormat(5, 7, "truncate", "wrap"), ("sigmoid", "tanh", "gelu", "gelu_new", "exp", "step"))]:
         grid = range(fmt.kmin, fmt.kmax + 1)
         for name in names:
             pieces = activation_pieces(name, fmt)
@@ -604,7 +604,7 @@ def test_activation_pieces_declare_monotone_functions():
                     continue
                 ks = [k for k in grid if (first is None or k >= first) and (last is None or k <= last)]
                 assert all(direction * (values[q] - values[p]) >= 0 for p, q in zip(ks, ks[1:])), (name, fmt)
-            if name == "gelu":
+            if name in ("gelu", "gelu_new"):
                 split = next(last for _, last, direction in pieces if direction == -1)
                 assert values[split] == min(values.values()) or values[split + 1] == min(values.values())
 

@@ -12,6 +12,9 @@ from fractions import Fraction
 
 from ..core.number_format import NumberFormat
 
+GELU_NEW_C = math.sqrt(2.0 / math.pi)  # gelu_new, GPT-2's tanh form of gelu (TransformerLens's act_fn)
+
+
 @functools.lru_cache(maxsize=None)
 def softmax_x(delta_k: int, frac_bits: int, exp_frac_bits: int) -> int:
     """Grid index (on the 2^-exp_frac_bits grid) of X(delta) = e^delta rounded to
@@ -58,6 +61,7 @@ _FLOAT_ACTIVATIONS = {
     "sigmoid": _sigmoid,
     "tanh": math.tanh,
     "gelu": lambda x: 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))),
+    "gelu_new": lambda x: 0.5 * x * (1.0 + math.tanh(GELU_NEW_C * (x + 0.044715 * (x * x * x)))),
     "exp": _exp,
 }
 

@@ -20,7 +20,7 @@ from ...casefile.limits import check_word_bits, count_parameters
 from ...core.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from ...casefile.params import ParamRounder
 
-ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "exp")
+ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp")
 
 
 def read_npz(file: str, name: str, path: str, key: str) -> np.ndarray:

@@ -14,10 +14,10 @@ every integer of the piece; None is an unbounded end. The pieces are given
 in order and must cover the range asked for. `EVERY_VALUE` instead of pieces says
 that f has none: it is evaluated on every integer of the range. Where the spec's functions are
 monotone (`activation_pieces`): relu, identity, step, sigmoid, tanh and exp are
-non-decreasing; gelu decreases down to its minimum (x* = -0.7518) and increases
-after it, split at the grid point below x*; the softmax weight X(delta) of a
+non-decreasing; gelu and gelu_new decrease down to their minimum (x* = -0.7518,
+-0.7525) and increase after it, split at the grid point below x*; the softmax weight X(delta) of a
 non-positive difference, and rounding and saturation, are non-decreasing. Wrapping
-overflow is not monotone: under `overflow: wrap`, relu, identity and gelu are
+overflow is not monotone: under `overflow: wrap`, relu, identity and gelu(_new) are
 monotone only on inputs inside the format (outside, pieces of direction 0), and
 a function that can leave the format's range on any input (exp; step, sigmoid
 and tanh at int_bits 1) is EVERY_VALUE.
@@ -92,17 +92,17 @@ def map_runs(runs_, g: Callable[[int], int]) -> list:
 def activation_pieces(name: str, fmt: NumberFormat):
     """The monotone pieces of `activation_k(name, ., fmt)` on all integers (see the module
     docstring for wrapping overflow)."""
-    if name not in _NON_DECREASING_ACTIVATIONS + ("gelu",):
+    if name not in _NON_DECREASING_ACTIVATIONS + ("gelu", "gelu_new"):
         raise ValueError(f"unknown activation {name!r}")
     wrap = fmt.overflow == "wrap"
     if wrap and (name == "exp" or (name in ("step", "sigmoid", "tanh") and fmt.kmax < fmt.scale)):
         return EVERY_VALUE
-    if name == "gelu":
-        split = math.floor(gelu_argmin() * fmt.scale)
+    if name in ("gelu", "gelu_new"):
+        split = math.floor((gelu_argmin() if name == "gelu" else gelu_new_argmin()) * fmt.scale)
         pieces = ((None, split, -1), (split + 1, None, 1))
     else:
         pieces = NON_DECREASING
-    if wrap and name in ("relu", "identity", "gelu"):  # monotone on the format's inputs only
+    if wrap and name in ("relu", "identity", "gelu", "gelu_new"):  # monotone on the format's inputs only
         inside = tuple((max(fmt.kmin, a if a is not None else fmt.kmin), min(fmt.kmax, b if b is not None else fmt.kmax), d)
                        for a, b, d in pieces)
         return ((None, fmt.kmin - 1, 0),) + inside + ((fmt.kmax + 1, None, 0),)
@@ -116,6 +116,20 @@ def gelu_argmin() -> float:
     while b - a > 1e-15:
         m = (a + b) / 2
         slope = 0.5 * (1.0 + math.erf(m / math.sqrt(2.0))) + m * math.exp(-m * m / 2) / math.sqrt(2 * math.pi)
+        a, b = (a, m) if slope > 0 else (m, b)
+    return a
+
+
+def gelu_new_argmin() -> float:
+    """x* where gelu_new (0.5 x (1 + tanh(u)), u = c (x + 0.044715 x^3), c = sqrt(2/pi)) has its
+    minimum (about -0.75246): bisection on the sign of its derivative
+    0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) c (1 + 3 * 0.044715 x^2) in [-1, -1/2]."""
+    c = math.sqrt(2.0 / math.pi)
+    a, b = -1.0, -0.5
+    while b - a > 1e-15:
+        m = (a + b) / 2
+        t = math.tanh(c * (m + 0.044715 * m ** 3))
+        slope = 0.5 * (1.0 + t) + 0.5 * m * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * m * m)
         a, b = (a, m) if slope > 0 else (m, b)
     return a
 
