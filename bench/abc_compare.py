@@ -32,9 +32,8 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.commands.aiger import case_aiger
-from tcverify.commands.cli import case_files
-from tcverify.proving.prove import ProveOptions, prove_path
+from tcverify import api
+from tcverify.commands.discovery import case_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLUMNS = ("case", "lengths", "tcverify", "prove s", "SAT-only s", "export s", "abc s", "abc &cec", "agree", "(export+abc)/SAT")
@@ -66,16 +65,16 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_prove(path: str, options: ProveOptions):
+def timed_prove(path: str, **options):
     """(CaseResult, CPU seconds)."""
     start = time.process_time()
-    result = prove_path(path, options)
+    result = api.decide_path(path, **options)
     return result, time.process_time() - start
 
 
 def compare_case(abc: str, path: str, timeout: float, workdir: str) -> list:
-    default, default_s = timed_prove(path, ProveOptions(timeout=timeout))
-    sat_only, sat_s = timed_prove(path, ProveOptions(timeout=timeout, sample=False))
+    default, default_s = timed_prove(path, timeout=timeout)
+    sat_only, sat_s = timed_prove(path, timeout=timeout, sample=False)
     export_s = abc_s = 0.0
     abc_verdict, agree = "equivalent", True
     for outcome in sat_only.per_length:
@@ -84,7 +83,7 @@ def compare_case(abc: str, path: str, timeout: float, workdir: str) -> list:
         start = time.process_time()
         aig_path = os.path.join(workdir, "miter.aig")
         with open(aig_path, "wb") as handle:
-            handle.write(case_aiger(path, outcome.n).to_bytes())
+            handle.write(api.aiger_model(api.load(path), outcome.n).to_bytes())
         export_s += time.process_time() - start
         verdict, seconds = abc_cec(abc, aig_path, timeout)
         abc_s += seconds

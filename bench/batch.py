@@ -23,9 +23,9 @@ import time
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from tcverify.kinds.case import load_case
+from tcverify import api
+from tcverify import kinds
 from tcverify.core.models import Transformer
-from tcverify.semantics import evaluate
 from tcverify.kinds import run_batch
 from tcverify.core.number_format import NumberFormat
 
@@ -45,7 +45,7 @@ def measure(model, alphabet, words, exact_sample: int, rng: random.Random) -> di
     sample = rng.sample(range(len(words)), min(exact_sample, len(words)))
     start = time.perf_counter()
     for b in sample:
-        assert bits[b].tolist() == evaluate.run(model, [alphabet[s] for s in words[b]], alphabet, "last")
+        assert bits[b].tolist() == kinds.run(model, [alphabet[s] for s in words[b]], alphabet, "last")
     exact_s = time.perf_counter() - start
     per_batch, per_exact = batch_s / len(words), exact_s / len(sample)
     return {"strings": len(words), "batch_us": 1e6 * per_batch, "exact_us": 1e6 * per_exact, "ratio": per_exact / per_batch}
@@ -69,7 +69,7 @@ def main():
                                head_types=("softmax",), positional="none")
     row("random softmax", args.n, measure(model, ("0", "1"), all_words(2, args.n), args.exact_sample, rng))
     for path in sorted(glob.glob(os.path.join(ROOT, "cases", "*", "*.yaml"))):
-        case = load_case(path, warn=lambda message: None)
+        case = api.load(path, warn=lambda message: None)
         lengths = [n for n in case.lengths if n <= args.n]
         if isinstance(case.left, Transformer) and lengths and len(case.alphabet) ** lengths[-1] <= 1 << 16:
             n = lengths[-1]

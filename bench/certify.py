@@ -12,15 +12,15 @@ import argparse
 import os
 import time
 
-from tcverify.commands.cli import case_files
-from tcverify.proving.prove import ProveOptions, prove_path
+from tcverify import api
+from tcverify.commands.discovery import case_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def timed(path: str, options: ProveOptions):
+def timed(path: str, **options):
     start = time.monotonic()
-    result = prove_path(path, options)
+    result = api.decide_path(path, **options)
     return result, time.monotonic() - start
 
 
@@ -34,8 +34,8 @@ def main():
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     totals = [0.0, 0.0, 0, 0, 0.0]
     for path in case_files(args.paths):
-        plain, plain_s = timed(path, ProveOptions(method=args.method))
-        checked, checked_s = timed(path, ProveOptions(method=args.method, certify=True))
+        plain, plain_s = timed(path, method=args.method)
+        checked, checked_s = timed(path, method=args.method, certify=True)
         assert plain.verdict == checked.verdict, path
         proofs = [o for o in checked.per_length if o.proof_lemmas]
         lemmas = sum(o.proof_lemmas for o in proofs)

@@ -1,6 +1,6 @@
 """Benchmark of the hard arithmetic miters of issue 10: total time with and
 without SAT sweeping (and with and without word-level rewriting, when
-`ProveOptions` has `rewrite`), the solver's conflicts and the nodes merged.
+`api.decide` has `rewrite`), the solver's conflicts and the nodes merged.
 
 - majority F=6: MAJORITY by one uniform head (cases/majority/
   majority-uniform-head-f4.yaml at frac_bits = 6, exact up to n = 128) against
@@ -27,12 +27,10 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.kinds.case import load_case
+from tcverify import api
 from tcverify.kinds.circuit.load import parse_netlist
 from tcverify.core.models import Circuit
-from tcverify.casefile.overrides import parse_override
-from tcverify.commands.compile import compile_side, to_netlist
-from tcverify.proving.prove import ProveOptions, prove_case
+from tcverify.exporters.netlist import to_netlist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAJORITY = os.path.join(ROOT, "cases", "majority", "majority-uniform-head-f4.yaml")
@@ -40,7 +38,7 @@ DYCK = os.path.join(ROOT, "cases", "dyck", "dyck1-counting-f3.yaml")
 
 
 def load(path: str, *settings: str):
-    return load_case(path, overrides=tuple(parse_override(s) for s in settings), warn=lambda message: None)
+    return api.load(path, overrides=tuple(api.parse_override(s) for s in settings), warn=lambda message: None)
 
 
 def majority_case(frac_bits: int, max_n: int):
@@ -54,28 +52,25 @@ def dyck_case(n: int):
 def compiled_case(n: int):
     """The majority-f4 transformer (left) against its compiled netlist (right)."""
     source = load(MAJORITY, f"lengths=[{n}]")
-    circuit, outputs = compile_side(source, "left", n)
+    circuit, outputs = api.compile(source, "left", n)
     netlist = to_netlist(circuit, outputs)
     right = Circuit("netlist", "<compiled>", lambda length: parse_netlist(netlist, "<compiled>", source.alphabet, length, source.outputs))
     return dataclasses.replace(source, name=f"compiled-{n}", right=right)
 
 
 def configurations() -> list:
-    """(label, ProveOptions keyword arguments): sweeping on/off, and rewriting
-    on/off once `ProveOptions` has the field."""
-    fields = {f.name for f in dataclasses.fields(ProveOptions)}
-    rewrites = (True, False) if "rewrite" in fields else (None,)
+    """(label, `api.decide` keyword arguments): sweeping on/off, rewriting on/off."""
     configs = []
-    for rewrite in rewrites:
+    for rewrite in (True, False):
         for sweep in (True, False):
-            label = ("sweep" if sweep else "no-sweep") + ("" if rewrite is None else (" rewrite" if rewrite else " no-rewrite"))
-            configs.append((label, {"sweep": sweep} | ({} if rewrite is None else {"rewrite": rewrite})))
+            label = ("sweep" if sweep else "no-sweep") + (" rewrite" if rewrite else " no-rewrite")
+            configs.append((label, {"sweep": sweep, "rewrite": rewrite}))
     return configs
 
 
 def run(case, options: dict, timeout: float) -> dict:
     start = time.monotonic()
-    result = prove_case(case, ProveOptions(timeout=timeout, **options))
+    result = api.decide(case, timeout=timeout, **options)
     done = [r for r in result.per_length if r.status != "unknown"]
     return {"time_s": time.monotonic() - start, "verdict": result.verdict,
             "proved_to": max((r.n for r in done if r.status == "equivalent"), default=0),

@@ -19,13 +19,9 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.kinds.case import load_case
-from tcverify.commands.cli import case_files
-from tcverify.encodings.cnf import EncodingOptions
+from tcverify.commands.discovery import case_files
+from tcverify import api
 from tcverify.proving import exhaustive
-from tcverify.proving.miter import build_miter, miter_cnf
-from tcverify.proving.prove import ProveOptions, length_method
-from tcverify.proving.solver import solve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,14 +31,14 @@ def measure(case, n: int) -> dict:
     status, _ = exhaustive.enumerate_length(case, n)
     enumeration = time.monotonic() - start
     start = time.monotonic()
-    miter = build_miter(case, n)
+    miter = api.miter(case, n)
     gates = len(miter.circuit.cone([miter.diff]))
     if miter.circuit.const_value(miter.diff) is None:
-        solve(miter_cnf(miter, EncodingOptions()).clauses)
+        api.solve(api.miter_cnf(miter).clauses)
     sat = time.monotonic() - start
     return dict(status=status, enumeration=enumeration, enumeration_estimate=exhaustive.enumeration_seconds(case, n),
                 sat=sat, gates=gates, sat_estimate=exhaustive.sat_seconds(case, n),
-                auto=length_method(case, n, ProveOptions()))
+                auto=api.length_method(case, n))
 
 
 def main():
@@ -56,7 +52,7 @@ def main():
     per_op, per_gate, agree, rows = [], [], 0, 0
     totals = {"auto": 0.0, "exhaustive": 0.0, "sat": 0.0}
     for path in case_files(args.paths):
-        case = load_case(path, warn=lambda message: None)
+        case = api.load(path, warn=lambda message: None)
         for n in case.lengths:
             if exhaustive.string_count(case, n) > args.max_strings:
                 break

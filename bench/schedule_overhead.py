@@ -2,7 +2,7 @@
 the example library: the same cases decided three ways in one run, one
 worker each so the work is the same —
 
-- in-process: `prove_path` per case in this process (no time limit can hold);
+- in-process: `api.decide_path` per case in this process (no time limit can hold);
 - per case: one unit per case in one worker process (`prove` without --jobs);
 - per length: one unit per length in one worker process (`prove --jobs N`).
 
@@ -20,20 +20,21 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.commands.cli import case_files
-from tcverify.proving.prove import ProveOptions, prove_path
-from tcverify.proving.schedule import LocalBackend, Scheduler
+from tcverify import api
+from tcverify.commands.discovery import case_files
+from tcverify.proving.pool import LocalBackend
+from tcverify.proving.schedule import Scheduler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def in_process(paths, options):
-    return [prove_path(path, options) for path in paths]
+def in_process(paths):
+    return [api.decide_path(path) for path in paths]
 
 
 def scheduled(per_length):
-    def run(paths, options):
-        return list(Scheduler(paths, LocalBackend(1, options), per_length).results())
+    def run(paths):
+        return list(Scheduler(paths, LocalBackend(api.unit_runner(), 1), per_length).results())
     return run
 
 
@@ -47,13 +48,12 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], help="Leave out case files whose name contains one of these.")
     args = parser.parse_args()
     paths = [p for p in case_files(args.cases) if not any(s in os.path.basename(p) for s in args.skip)]
-    options = ProveOptions()
     totals = {way: 0.0 for way in WAYS}
     verdicts = {}
     for _ in range(args.rounds):
         for way, run in WAYS.items():
             start = time.perf_counter()
-            results = run(paths, options)
+            results = run(paths)
             totals[way] += time.perf_counter() - start
             verdicts.setdefault(way, [(r.verdict, r.lengths) for r in results])
     assert len({tuple(map(str, v)) for v in verdicts.values()}) == 1, "the ways disagree"

@@ -25,10 +25,8 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.kinds.case import load_case
+from tcverify import api
 from tcverify.proving import exhaustive
-from tcverify.proving.miter import build_miter, miter_cnf
-from tcverify.proving.solver import solve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRACR = os.path.join(os.path.dirname(ROOT), "shared", "tracr")
@@ -67,10 +65,10 @@ def case_text(name: str, int_bits: int, frac_bits: int, max_n: int) -> str:
 
 def measure(case, n: int, timeout: float, rewrite: bool = True) -> dict:
     start = time.monotonic()
-    miter = build_miter(case, n, rewrite=rewrite)
+    miter = api.miter(case, n, rewrite=rewrite)
     lowered = time.monotonic() - start
-    cnf = miter_cnf(miter)
-    answer = solve(cnf.clauses, deadline=time.monotonic() + timeout)
+    cnf = api.miter_cnf(miter)
+    answer = api.solve(cnf.clauses, deadline=time.monotonic() + timeout)
     sat_path = time.monotonic() - start
     start = time.monotonic()
     status, _ = exhaustive.enumerate_length(case, n, time.monotonic() + timeout)
@@ -100,7 +98,7 @@ def main():
                 with open(path, "w") as handle:
                     handle.write(case_text(name, int_bits, frac_bits, args.max_n))
                 start = time.monotonic()
-                case = load_case(path, warn=lambda message: None)
+                case = api.load(path, warn=lambda message: None)
                 loaded = time.monotonic() - start
                 total_sat = total_enum = 0.0
                 for n in range(1, args.max_n + 1):
@@ -116,7 +114,7 @@ def main():
                                   f"{m['sat_s'] / max(m['enum_s'], 1e-3):.1f}")
                 table.add_row(name, fmt, "all", f"{loaded:.2f}", "", "", "", "", f"{total_sat:.2f}", f"{total_enum:.3f}",
                               f"{total_sat / max(total_enum, 1e-3):.1f}", end_section=True)
-        case = load_case(EVERY_NONE, warn=lambda message: None)
+        case = api.load(EVERY_NONE, warn=lambda message: None)
         for rewrite in (True, False):
             m = measure(case, 16, args.timeout, rewrite)
             table.add_row("every/none d4" + ("" if rewrite else " --no-rewrite"), "4:4", "16", "", f"{m['lower_s']:.2f}",

@@ -19,10 +19,8 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify.kinds.case import load_case
+from tcverify import api
 from tcverify.core.models import Transformer
-from tcverify.proving.miter import build_miter, miter_cnf
-from tcverify.proving.solver import solve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAJORITY = os.path.join(ROOT, "cases", "majority", "majority-uniform-head-f4.yaml")
@@ -31,7 +29,7 @@ CONFORMANCE = os.path.join(os.path.dirname(ROOT), "shared", "conformance")
 
 def majority_case(n: int):
     """The majority case with the transformer's frac_bits set to ceil(log2 n) + 1."""
-    case = load_case(MAJORITY, warn=lambda message: None)
+    case = api.load(MAJORITY, warn=lambda message: None)
     left = case.left
     fmt = dataclasses.replace(left.number_format, frac_bits=math.ceil(math.log2(n)) + 1)
     left = dataclasses.replace(left, number_format=fmt, param_format=fmt)
@@ -40,10 +38,10 @@ def majority_case(n: int):
 
 def measure(case, n: int, timeout: float) -> dict:
     start = time.monotonic()
-    miter = build_miter(case, n)
-    cnf = miter_cnf(miter)
+    miter = api.miter(case, n)
+    cnf = api.miter_cnf(miter)
     built = time.monotonic() - start
-    result = solve(cnf.clauses, deadline=time.monotonic() + timeout)
+    result = api.solve(cnf.clauses, deadline=time.monotonic() + timeout)
     return {"gates": len(miter.circuit.gates), "vars": cnf.nvars, "clauses": len(cnf.clauses),
             "build_s": built, "solve_s": result.time_s, "status": result.status}
 
@@ -72,7 +70,7 @@ def main():
             path = os.path.join(CONFORMANCE, name, name + ".yaml")
             if not os.path.isfile(path):
                 continue
-            case = load_case(path, warn=lambda message: None)
+            case = api.load(path, warn=lambda message: None)
             models = [m for m in (case.left, case.right) if isinstance(m, Transformer)]
             if not models:
                 continue

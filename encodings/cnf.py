@@ -25,7 +25,7 @@ PB_ENCODINGS = tuple(pseudo_boolean.ENCODINGS)
 DIRECT_LIMIT = 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class EncodingOptions:
     cardinality: str = "sortnet"
     pb: str = "pysat-binmerge"

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import CASES, CONFORMANCE
 from tcverify.kinds.case import load_case
-from tcverify.commands.aiger import case_aiger
 from tcverify.commands.cli import main
-from tcverify.lowering.aiger import Aig, AigerModel, code_bits, lower_to_aig
+from tcverify.exporters.aiger import Aig, AigerModel, code_bits, lower_to_aig
 from tcverify.core.ir import GateCircuit
-from tcverify.proving.prove import all_words, prove_path
+from tcverify import api
+from tcverify.proving.pipeline import all_words
 from tcverify import kinds
 
 
@@ -150,7 +150,7 @@ MODEL_CASES = [  # (case, length): circuits, DFAs and transformers
 def test_one_model_read_by_py_aiger_gives_the_evaluators_bits(tmp_path, name, n, side):
     path = conformance(name)
     case = load_case(path)
-    model = case_aiger(path, n, side)
+    model = api.aiger_model(load_case(path), n, side=side)
     file = tmp_path / "model.aig"
     file.write_bytes(model.to_bytes())
     circuit = aiger.load(str(file))
@@ -174,12 +174,12 @@ def test_one_model_read_by_py_aiger_gives_the_evaluators_bits(tmp_path, name, n,
 ])
 def test_miter_is_one_on_a_counterexample(tmp_path, path, n):
     path = path if os.path.isabs(path) else conformance(path)
-    result = prove_path(path)
+    result = api.decide_path(path)
     assert result.verdict == "counterexample"
     word = result.counterexample["input"]
     case = load_case(path)
     file = tmp_path / "miter.aig"
-    file.write_bytes(case_aiger(path, len(word)).to_bytes())
+    file.write_bytes(api.aiger_model(load_case(path), len(word)).to_bytes())
     circuit = aiger.load(str(file))
     bits = code_bits(len(case.alphabet))
     codes = [case.alphabet.index(a) for a in word]
@@ -195,7 +195,7 @@ def test_miter_is_one_exactly_where_the_models_differ(name, n):
     the batch evaluators on the string it encodes."""
     path = conformance(name)
     case = load_case(path)
-    decoded = decode_binary_aiger(case_aiger(path, n).to_bytes())
+    decoded = decode_binary_aiger(api.aiger_model(load_case(path), n).to_bytes())
     bits = code_bits(len(case.alphabet))
     codes = all_words(2**bits, n)
     diff = simulate(decoded, code_inputs(codes, bits))[:, 0]
@@ -243,6 +243,6 @@ ABC = shutil.which("berkeley-abc") or shutil.which("abc")
                                            ("02-avg-majority-breaks", 9, "NOT EQUIVALENT")])
 def test_abc_cec_agrees(tmp_path, name, n, answer):
     file = tmp_path / "m.aig"
-    file.write_bytes(case_aiger(conformance(name), n).to_bytes())
+    file.write_bytes(api.aiger_model(load_case(conformance(name)), n).to_bytes())
     run = subprocess.run([ABC, "-c", f"&r {file}; &cec -m"], capture_output=True, text=True, timeout=60)
     assert answer in run.stdout, run.stdout

@@ -13,11 +13,13 @@ from conftest import CASES
 from random_models import random_transformer
 from tcverify.kinds.case import load_case
 from tcverify.core.models import Case
-from tcverify.commands.cli import case_files, main
+from tcverify.commands.cli import main
+from tcverify.commands.discovery import case_files
 from tcverify.errors import InternalError
 from tcverify.proving import certify, exhaustive, solver
 from tcverify.proving.miter import build_miter, miter_cnf
-from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify import api
+from tcverify.proving.pipeline import all_words
 from tcverify import kinds
 
 SAT_METHODS = {"sat", "sampling", "trivial"}
@@ -40,7 +42,7 @@ def shortest_by_exact_evaluator(case: Case):
 
 
 def by_method(case: Case) -> dict:
-    return {method: prove_case(case, ProveOptions(method=method)) for method in ("exhaustive", "sat", "auto")}
+    return {method: api.decide(case, method=method) for method in ("exhaustive", "sat", "auto")}
 
 
 def check_methods_agree(case: Case, results: dict):
@@ -85,9 +87,9 @@ def test_methods_agree_with_the_exact_evaluator_on_random_transformers(seed):
 
 def test_auto_enumerates_small_lengths_and_proves_long_ones_by_sat():
     case = load_case(os.path.join(CASES, "circuits", "parity-xor-chain-n48.yaml"), warn=lambda message: None)
-    result = prove_case(dataclasses.replace(case, lengths=(2, 40)), ProveOptions())
+    result = api.decide(dataclasses.replace(case, lengths=(2, 40)))
     assert [(o.n, o.method) for o in result.per_length] == [(2, "exhaustive"), (40, "sat")]
-    assert prove_case(dataclasses.replace(case, lengths=(2,)), ProveOptions(sample=False)).per_length[0].method in SAT_METHODS
+    assert api.decide(dataclasses.replace(case, lengths=(2,)), sample=False).per_length[0].method in SAT_METHODS
 
 
 def test_exhaustive_past_the_deadline_is_unknown():
@@ -227,21 +229,21 @@ def test_a_proof_over_several_deadline_slices_checks(monkeypatch):
 def test_prove_certify_reports_and_sat_method_certifies_every_length():
     case = load_case(os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml"), warn=lambda message: None)
     case = dataclasses.replace(case, lengths=(1, 2, 3, 8))
-    result = prove_case(case, ProveOptions(method="sat", certify=True))
+    result = api.decide(case, method="sat", certify=True)
     assert result.verdict == "equivalent"
     for outcome in result.per_length:
         assert outcome.method in ("sat", "trivial")
         if outcome.method == "sat":
             assert outcome.certified and outcome.proof_lemmas > 0 and outcome.check_time_s >= 0
     assert any(o.method == "sat" for o in result.per_length)
-    plain = prove_case(case, ProveOptions(method="sat"))
+    plain = api.decide(case, method="sat")
     assert not any(o.certified for o in plain.per_length if o.status == "equivalent")
 
 
 def test_a_proof_that_does_not_check_is_an_internal_error(monkeypatch):
-    from tcverify.proving import prove
+    from tcverify.proving import pipeline
 
-    real_solve = prove.solve
+    real_solve = pipeline.solve
 
     def truncated(*args, **kwargs):
         answer = real_solve(*args, **kwargs)
@@ -249,11 +251,11 @@ def test_a_proof_that_does_not_check_is_an_internal_error(monkeypatch):
             answer.proof = answer.proof[:-1]
         return answer
 
-    monkeypatch.setattr(prove, "solve", truncated)
+    monkeypatch.setattr(pipeline, "solve", truncated)
     case = load_case(os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml"), warn=lambda message: None)
     case = dataclasses.replace(case, lengths=(10,))
     with pytest.raises(InternalError):
-        prove_case(case, ProveOptions(method="sat", certify=True))
+        api.decide(case, method="sat", certify=True)
     path = os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml")
     run = CliRunner().invoke(main, ["prove", path, "--certify", "--method", "sat", "--set", "lengths=[10]"])
     assert run.exit_code == 70 and "not include the empty clause" in run.output, run.output
@@ -291,14 +293,14 @@ def test_under_certify_the_proof_is_about_the_exact_miter_cnf(tmp_path, monkeypa
     """Sweeping would rewrite the miter; under --certify it is off even where it
     would apply (EASY_CONFLICTS = 0 sweeps every miter), so the CNF written
     beside the proof is the miter's own CNF, clause for clause."""
-    from tcverify.proving import prove
+    from tcverify.proving import pipeline
 
-    monkeypatch.setattr(prove, "EASY_CONFLICTS", 0)
+    monkeypatch.setattr(pipeline, "EASY_CONFLICTS", 0)
     path = os.path.join(CASES, "dyck", "dyck1-counting-f3.yaml")
     case = dataclasses.replace(load_case(path, warn=lambda message: None), lengths=(10,))
-    swept = prove_case(case, ProveOptions(method="sat")).per_length[0]
+    swept = api.decide(case, method="sat").per_length[0]
     assert swept.merged > 0  # without --certify this miter is swept
-    outcome = prove_case(case, ProveOptions(method="sat", proof_dir=str(tmp_path), certify=True)).per_length[0]
+    outcome = api.decide(case, method="sat", proof_dir=str(tmp_path), certify=True).per_length[0]
     assert outcome.certified and outcome.merged == 0
     cnf_path, _ = certify.proof_files(str(tmp_path), path, 10)
     with open(cnf_path) as handle:

@@ -14,8 +14,9 @@ from tcverify.kinds.case import load_case
 from tcverify.kinds.circuit.load import parse_netlist
 from tcverify.core.models import Case, Circuit, Transformer
 from tcverify.commands.cli import main
-from tcverify.commands.compile import compile_side, stats, to_netlist
-from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify.exporters.netlist import to_netlist
+from tcverify import api
+from tcverify.proving.pipeline import all_words
 from tcverify import kinds
 
 
@@ -40,7 +41,7 @@ def test_compiled_netlist_equals_transformer(name, tmp_path):
     lengths = small_lengths(case)
     netlists = {}
     for n in lengths:
-        circuit, outputs = compile_side(case, "left", n)
+        circuit, outputs = api.compile(case, "left", n)
         data = json.loads(json.dumps(to_netlist(circuit, outputs)))  # through the file format
         netlists[n] = parse_netlist(data, f"compiled n={n}", case.alphabet, n, case.outputs)
         words = all_words(len(case.alphabet), n)
@@ -49,7 +50,7 @@ def test_compiled_netlist_equals_transformer(name, tmp_path):
         assert np.array_equal(want, got), f"length {n}"
     compiled = Circuit("netlist", "compiled", netlists.get)
     pair = Case(case.path, case.name, case.alphabet, tuple(lengths), case.outputs, case.left, compiled)
-    assert prove_case(pair, ProveOptions(sample=False)).verdict == "equivalent"
+    assert api.decide(pair, sample=False).verdict == "equivalent"
 
 
 @pytest.mark.parametrize("name", transformer_cases())
@@ -59,7 +60,7 @@ def test_depth_does_not_grow_with_n(name):
     (with at most 16 symbol combinations a value is tabulated as a DNF)."""
     case = load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None)
     small, mid, big = (4, 6, 8) if case.left.positional.kind == "table" else (4, 8, 16)
-    depths = {n: stats(*compile_side(case, "left", n)).depth for n in (small, mid, big)}
+    depths = {n: api.circuit_stats(*api.compile(case, "left", n)).depth for n in (small, mid, big)}
     assert depths[mid] == depths[big] and depths[small] <= max(depths[big], 2), depths
 
 

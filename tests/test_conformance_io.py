@@ -9,7 +9,8 @@ import pytest
 from conftest import conformance_names
 from tcverify.kinds.case import load_case
 from tcverify.core.models import Transformer
-from tcverify.commands.simulate import parse_input, simulate
+from tcverify.commands.simulate import parse_input
+from tcverify.kinds.simulate import simulate
 from tcverify import kinds
 from tcverify.kinds.transformer import evaluate as transformer_evaluate
 from tcverify.kinds import run_batch

@@ -12,10 +12,9 @@ from click.testing import CliRunner
 from conftest import CASES as CASES_DIR
 from conftest import CONFORMANCE
 from distributed import LocalCluster
-from tcverify.commands.cli import case_files, main
-from tcverify.proving.dask_backend import DaskBackend
-from tcverify.proving.prove import ProveOptions
-from tcverify.proving.schedule import decide_cases
+from tcverify.commands.cli import main
+from tcverify.commands.discovery import case_files
+from tcverify import api
 
 CASES = [  # transformers, netlists, a builder, a built-in circuit, a DFA; longer lengths to cancel after a counterexample
     "06-hard-rightmost-last", "13-rounding-floor-vs-truncate", "19-netlist-all-ops-vs-builder",
@@ -47,16 +46,15 @@ def comparable(record: dict) -> dict:
 @pytest.fixture(scope="module")
 def sequential(case_dir):
     """The answers of a run in order: one worker, one unit per case."""
-    return [comparable(r.to_json()) for r in decide_cases(case_files([case_dir]), ProveOptions(), jobs=1).results()]
+    return [comparable(r.to_json()) for r in api.prove(case_files([case_dir]), jobs=1).results()]
 
 
 def test_local_cluster_decides_like_one_job(case_dir, sequential):
-    options = ProveOptions()
-    backend = DaskBackend(options, workers=2)  # a LocalCluster, closed by the scheduler at the end
-    on_dask = [comparable(r.to_json()) for r in decide_cases(case_files([case_dir]), options, backend=backend).results()]
+    scheduler = api.prove(case_files([case_dir]), dask="local", jobs=2)  # a LocalCluster, closed by the scheduler at the end
+    on_dask = [comparable(r.to_json()) for r in scheduler.results()]
     assert on_dask == sequential
     assert {r["verdict"] for r in sequential} == {"equivalent", "counterexample", "error"}
-    assert backend.cluster is None
+    assert scheduler.backend.cluster is None
 
 
 @pytest.fixture(scope="module")

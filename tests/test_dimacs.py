@@ -1,12 +1,13 @@
-"""`tcverify cnf` / `decode` (commands/dimacs.py) called directly: the header,
-the DIMACS body against the miter, and decoding the answer formats solvers print."""
+"""`tcverify cnf` / `decode` through the front door (`api.export_cnf`,
+`api.decode`; `exporters/dimacs.py`): the header, the DIMACS body against the
+miter, and decoding the answer formats solvers print."""
 
 import pytest
 from pysat.formula import CNF
 from pysat.solvers import Solver
-from tcverify.commands.dimacs import decode_answer, read_header, write_miter
-from tcverify.encodings.cnf import EncodingOptions
+from tcverify import api
 from tcverify.errors import UserError
+from tcverify.exporters.dimacs import read_header
 from tcverify.proving.miter import decode_word
 
 
@@ -18,7 +19,7 @@ def case_path(majority_vs_count):
 
 def written(case_path, tmp_path, n):
     out = str(tmp_path / f"miter{n}.cnf")
-    stats = write_miter(case_path, n, out, EncodingOptions())
+    stats = api.export_cnf(api.load(case_path), n, out)
     return out, stats
 
 
@@ -40,32 +41,32 @@ def test_header_and_body(case_path, tmp_path):
 def test_decode_a_counterexample(case_path, tmp_path):
     out, _ = written(case_path, tmp_path, 6)
     model = model_of(out)
-    message, code = decode_answer(out, "s SATISFIABLE\nv " + " ".join(map(str, model)) + " 0\n")
-    assert code == 1 and message.startswith("counterexample of length 6: ")
-    word = message.split(": ", 1)[1].split()[0].split(",")
+    n, cex = api.decode(out, "s SATISFIABLE\nv " + " ".join(map(str, model)) + " 0\n")
+    assert n == 6 and cex["length"] == 6
+    word = cex["input"]
     assert len(word) == 6 and word.count("1") == 3  # the only strings that separate the models
-    assert "left [0]" in message and "right [1]" in message
+    assert cex["left"] == [0] and cex["right"] == [1]
     # bare literals, as some solvers print them, in several lines
     half = len(model) // 2
-    assert decode_answer(out, " ".join(map(str, model[:half])) + "\n" + " ".join(map(str, model[half:])))[1] == 1
+    assert api.decode(out, " ".join(map(str, model[:half])) + "\n" + " ".join(map(str, model[half:])))[1] == cex
 
 
 @pytest.mark.parametrize("answer", ["s UNSATISFIABLE\n", "UNSAT\n", "c solver output\ns UNSATISFIABLE"])
 def test_decode_unsat(case_path, tmp_path, answer):
     out, _ = written(case_path, tmp_path, 5)
     assert model_of(out) is None
-    assert decode_answer(out, answer) == ("UNSAT: the models agree on every string of length 5", 0)
+    assert api.decode(out, answer) == (5, None)
 
 
 def test_decode_rejects_what_is_not_a_model(case_path, tmp_path):
     out, _ = written(case_path, tmp_path, 6)
     _, _, inputs = read_header(out)
     with pytest.raises(UserError, match="not a solver model line") as error:
-        decode_answer(out, "v 1 2 x 0")
+        api.decode(out, "v 1 2 x 0")
     assert error.value.path == "model"  # the answer file
     both = " ".join(str(inputs[0, a]) for a in "01")
     with pytest.raises(UserError, match="sets 2 symbols at position 0: not a model of this CNF"):
-        decode_answer(out, f"v {both} 0")
+        api.decode(out, f"v {both} 0")
 
 
 def test_header_errors(case_path, tmp_path):
@@ -76,7 +77,7 @@ def test_header_errors(case_path, tmp_path):
     with pytest.raises(UserError, match="cannot read"):
         read_header(str(tmp_path / "missing.cnf"))
     with pytest.raises(UserError, match="length 9 is not among the case's lengths"):
-        write_miter(case_path, 9, str(tmp_path / "x.cnf"), EncodingOptions())
+        api.export_cnf(api.load(case_path), 9, str(tmp_path / "x.cnf"))
 
 
 def test_decode_word():

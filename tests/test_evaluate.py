@@ -256,7 +256,8 @@ def test_parse_input():
 
 def test_simulate_and_render_text():
     from tcverify.core.models import Case
-    from tcverify.commands.simulate import render_text, simulate
+    from tcverify.commands.simulate import render_text
+    from tcverify.kinds.simulate import simulate
     model = one_head({"int_bits": 4, "frac_bits": 2}, {"a": [1, 0], "b": [2, 0], "c": [3, 0]},
                      {"type": "softmax", "mask": "none", "wq": [[0, 0]], "bq": [1], "wk": [[1, 0]],
                       "wv": [[1, 0]], "wo": [[0], [1]]})

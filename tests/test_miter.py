@@ -7,7 +7,8 @@ import random
 import pytest
 from tcverify.kinds.circuit.load import parse_netlist
 from tcverify.core.models import Case, Circuit, Dfa
-from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify import api
+from tcverify.proving.pipeline import all_words
 from tcverify import kinds
 from tcverify.core.gate_ops import NETLIST_OPS
 
@@ -62,7 +63,7 @@ def brute_force_shortest(case: Case, symbols=ALPHABET):
 
 
 def check_against_brute_force(case: Case, symbols=ALPHABET):
-    result = prove_case(case, ProveOptions(sample=False))
+    result = api.decide(case, sample=False)
     shortest = brute_force_shortest(case, symbols)
     if shortest is None:
         assert result.verdict == "equivalent"
@@ -91,7 +92,7 @@ def test_random_netlists_vs_mutants(seed):
     left = case.left
     check_against_brute_force(case)
     # a model is always equivalent to itself
-    assert prove_case(Case("<test>", "self", ALPHABET, (3, 4), "last", left, left), ProveOptions(sample=False)).verdict == "equivalent"
+    assert api.decide(Case("<test>", "self", ALPHABET, (3, 4), "last", left, left), sample=False).verdict == "equivalent"
 
 
 def random_dfa(rng: random.Random, states: int, holes: float) -> Dfa:

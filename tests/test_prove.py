@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import CONFORMANCE, conformance_expected
 from tcverify.commands.cli import main
-from tcverify.proving.prove import ProveOptions, prove_path
+from tcverify import api
 
 
 pytestmark = pytest.mark.usefixtures("conformance_dir")
@@ -26,7 +26,7 @@ def bad_cases():
 @pytest.mark.parametrize("sample", [True, False], ids=["sampling+sat", "sat-only"])
 @pytest.mark.parametrize("rel,want", expected_cases(), ids=[rel.split("/")[0] for rel, _ in expected_cases()])
 def test_conformance_verdict(rel, want, sample):
-    result = prove_path(os.path.join(CONFORMANCE, rel), ProveOptions(sample=sample))
+    result = api.decide_path(os.path.join(CONFORMANCE, rel), sample=sample)
     assert result.verdict == want["verdict"], result.message
     if want["verdict"] == "counterexample":
         cex = result.counterexample

@@ -17,8 +17,9 @@ from click.testing import CliRunner
 from conftest import CONFORMANCE
 from tcverify.commands.cli import main, parse_size
 from tcverify.errors import UserError
-from tcverify.proving.prove import ProveOptions, prove_path
-from tcverify.proving.schedule import Decided, Finished, Loaded, Scheduler, Stopped, Unit, run_unit, run_unit_bounded
+from tcverify import api
+from tcverify.proving.pool import Finished, Stopped, run_bounded
+from tcverify.proving.schedule import Decided, Loaded, Scheduler, Unit
 
 TCVERIFY = os.path.join(os.path.dirname(sys.executable), "tcverify")
 EXPECTED = json.load(open(os.path.join(CONFORMANCE, "expected.json"))) if os.path.isdir(CONFORMANCE) else {}
@@ -142,14 +143,14 @@ def test_lengths_decided_before_the_deadline_are_kept(tmp_path):
     assert [(r["n"], r["status"]) for r in report["per_length"]] == [(1, "equivalent"), (2, "equivalent"), (40, "unknown")]
 
 
-def test_run_unit_bounded_stops_a_unit_at_its_limit(tmp_path):
+def test_run_bounded_stops_a_unit_at_its_limit(tmp_path):
     """What a remote backend (Dask) runs in its workers."""
     start = time.monotonic()
-    messages = run_unit_bounded(Unit(0, slow_case(tmp_path, 40), (40,)), ProveOptions(timeout=1))
+    messages = run_bounded(Unit(0, slow_case(tmp_path, 40), (40,)), api.unit_runner(timeout=1), timeout=1)
     assert time.monotonic() - start < 1 + 1
     assert isinstance(messages[0], Loaded) and isinstance(messages[-2], Stopped) and isinstance(messages[-1], Finished)
     assert messages[-2].reason == "timeout"
-    messages = run_unit_bounded(Unit(0, conformance("02-avg-majority-breaks")), ProveOptions())
+    messages = run_bounded(Unit(0, conformance("02-avg-majority-breaks")), api.unit_runner())
     decided = [m for m in messages if isinstance(m, Decided)]
     assert decided[-1].result.status == "counterexample" and decided[-1].counterexample["left"] != decided[-1].counterexample["right"]
 
@@ -161,8 +162,8 @@ class InlineBackend:
     """Runs each unit to its end in this process when asked for a message, the
     longest length first — the opposite of the order the verdict needs."""
 
-    def __init__(self, options):
-        self.options, self.queue, self.ready = options, [], []
+    def __init__(self, run):
+        self.run, self.queue, self.ready = run, [], []
 
     def submit(self, unit, priority=0):
         self.queue.append(unit)
@@ -176,7 +177,7 @@ class InlineBackend:
                 return None
             unit = max(self.queue, key=lambda u: (u.lengths is not None and u.lengths != (), u.lengths))
             self.queue.remove(unit)
-            self.ready = [(unit, message) for message in run_unit(unit, self.options)]
+            self.ready = [(unit, message) for message in self.run(unit, {})]
         return self.ready.pop(0)
 
     def close(self):
@@ -190,10 +191,10 @@ QUICK = ("01-avg-majority", "02-avg-majority-breaks", "05-hard-leftmost-first", 
 
 def test_scheduler_per_length_gives_the_sequential_verdicts():
     paths = [conformance(name) for name in QUICK] + [os.path.join(CONFORMANCE, "bad", "no-such-case.yaml")]
-    backend = InlineBackend(ProveOptions())
+    backend = InlineBackend(api.unit_runner())
     results = list(Scheduler(paths, backend, per_length=True).results())
     for path, result in zip(paths, results):
-        sequential = prove_path(path)
+        sequential = api.decide_path(path)
         assert (result.case, result.verdict, result.lengths, result.counterexample, result.message) == \
                (path, sequential.verdict, sequential.lengths, sequential.counterexample, sequential.message)
     assert {r.verdict for r in results} == {"equivalent", "counterexample", "error"}

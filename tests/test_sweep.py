@@ -6,7 +6,6 @@ from fractions import Fraction
 import pytest
 from tcverify.commands.sweep import needed_value, parse_vary, plot, sweep
 from tcverify.errors import UserError
-from tcverify.proving.prove import ProveOptions
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def test_parse_vary():
 
 def test_sweep_rows(case_path):
     seen = []
-    rows = sweep(case_path, ("right", "k"), [3, 4], None, ProveOptions(), on_row=seen.append)
+    rows = sweep(case_path, ("right", "k"), [3, 4], None, on_row=seen.append)
     assert seen == rows
     three, four = rows
     assert (three.value, three.verdict, three.longest_proved) == (3, "counterexample", 5)
@@ -39,18 +38,18 @@ def test_sweep_rows(case_path):
 
 def test_sweep_max_len_and_overrides(case_path):
     """--max-len cuts the lengths; --set overrides apply to every row."""
-    rows = sweep(case_path, ("right", "k"), [4], 6, ProveOptions(), overrides=[(("lengths",), [6, 7])])
+    rows = sweep(case_path, ("right", "k"), [4], 6, overrides=[(("lengths",), [6, 7])])
     assert rows[0].verdict == "equivalent" and rows[0].longest_proved == 6
 
 
 def test_needed_value_takes_the_smallest_proving_value(case_path):
-    rows = sweep(case_path, ("right", "k"), [4, 5], None, ProveOptions(), overrides=[(("lengths",), [6, 7])])
+    rows = sweep(case_path, ("right", "k"), [4, 5], None, overrides=[(("lengths",), [6, 7])])
     assert [(r.value, r.longest_proved) for r in rows] == [(4, 7), (5, None)]
     assert needed_value(rows, [6, 7, 8]) == {6: 4, 7: 4}
 
 
 def test_plot_writes_a_png(case_path, tmp_path):
-    rows = sweep(case_path, ("right", "k"), [3, 4], None, ProveOptions())
+    rows = sweep(case_path, ("right", "k"), [3, 4], None)
     path = tmp_path / "sweep.png"
     plot(rows, [5, 6, 7], "right.k", "majority vs count", str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

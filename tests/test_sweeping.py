@@ -18,9 +18,10 @@ from tcverify.kinds.circuit.load import parse_netlist
 from tcverify.core.models import Case, Circuit
 from tcverify.commands.cli import main
 from tcverify.core.ir import GateCircuit
-from tcverify.proving import prove, sweeping
+from tcverify.proving import pipeline, sweeping
 from tcverify.proving.miter import Miter, build_miter, constrained_cnf, miter_cnf
-from tcverify.proving.prove import ProveOptions, all_words, prove_case
+from tcverify import api
+from tcverify.proving.pipeline import all_words
 from tcverify.proving.solver import solve, solve_on
 from tcverify.proving.sweeping import Classes, Sweeper, random_words, simulate, sweep
 from test_miter import netlist_model, netlists_vs_mutant, random_netlist_spec
@@ -32,7 +33,7 @@ ALPHABET = ("a", "b", "c")
 def sweep_everything(monkeypatch):
     """Sweep every miter (no easy attempt first), from few patterns (so that
     candidates are refuted by the solver and the classes refined)."""
-    monkeypatch.setattr(prove, "EASY_CONFLICTS", 0)
+    monkeypatch.setattr(pipeline, "EASY_CONFLICTS", 0)
     monkeypatch.setattr(sweeping, "PATTERNS", 64)
 
 
@@ -137,8 +138,8 @@ def test_classes_refine_by_values():
 
 
 def prove_both(case: Case):
-    plain = prove_case(case, ProveOptions(sample=False, sweep=False))
-    swept = prove_case(case, ProveOptions(sample=False))
+    plain = api.decide(case, sample=False, sweep=False)
+    swept = api.decide(case, sample=False)
     assert swept.verdict == plain.verdict
     assert (swept.counterexample or {}).get("length") == (plain.counterexample or {}).get("length")
     return swept
@@ -291,10 +292,10 @@ def test_every_string_pairs(sweep_everything):
 def test_easy_miters_are_not_swept(monkeypatch):
     """By default a miter is swept only when the solver could not decide it
     within EASY_CONFLICTS conflicts."""
-    easy = prove_case(count_case(10), ProveOptions(sample=False)).per_length[0]
-    assert easy.status == "equivalent" and easy.merged == 0 and easy.sweep_s == 0 and easy.conflicts < prove.EASY_CONFLICTS
-    monkeypatch.setattr(prove, "EASY_CONFLICTS", 1)
-    hard = prove_case(count_case(10), ProveOptions(sample=False)).per_length[0]
+    easy = api.decide(count_case(10), sample=False).per_length[0]
+    assert easy.status == "equivalent" and easy.merged == 0 and easy.sweep_s == 0 and easy.conflicts < pipeline.EASY_CONFLICTS
+    monkeypatch.setattr(pipeline, "EASY_CONFLICTS", 1)
+    hard = api.decide(count_case(10), sample=False).per_length[0]
     assert hard.status == "equivalent" and hard.merged > 0 and hard.method == "sat"
 
 
@@ -307,9 +308,9 @@ def test_solve_stops_at_max_conflicts():
 
 def test_certified_lengths_are_not_swept(sweep_everything):
     """Under --certify the DRUP proof is about the exact miter CNF: no sweeping."""
-    result = prove_case(count_case(10), ProveOptions(sample=False, certify=True)).per_length[0]
+    result = api.decide(count_case(10), sample=False, certify=True).per_length[0]
     assert result.status == "equivalent" and result.certified and result.merged == 0
-    assert prove_case(count_case(10), ProveOptions(sample=False)).per_length[0].merged > 0
+    assert api.decide(count_case(10), sample=False).per_length[0].merged > 0
 
 
 @pytest.mark.parametrize("seed", range(6))

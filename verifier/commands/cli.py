@@ -1,4 +1,4 @@
-"""The command line: a thin click layer over `prove`, `loader`, `simulate`.
+"""The command line: a thin click layer over the front door (`tcverify.api`).
 
 Exit codes (spec section 6): 0 all as expected, 1 an unexpected outcome,
 2 bad input or usage, 3 out of time (unknown), 70 an internal error.
@@ -12,22 +12,19 @@ import re
 import sys
 
 import click
-import yaml
 
-from .. import __version__
-from ..casefile.limits import MAX_LENGTH
-from ..casefile.overrides import parse_override, parse_range
-from ..encodings.cnf import CARDINALITY_ENCODINGS, PB_ENCODINGS, EncodingOptions
+from .. import __version__, api
+from ..api import (CARDINALITY_ENCODINGS, CERTIFYING_SOLVERS, DEFAULT_SOLVER, MAX_LENGTH, METHODS, PB_ENCODINGS,
+                   SOLVERS, parse_override, parse_range)
 from ..errors import TcverifyError, UserError
-from ..proving.certify import CERTIFYING_SOLVERS
-from ..proving.prove import METHODS, ProveOptions, overall_exit
-from ..proving.solver import DEFAULT_SOLVER, SOLVERS
+from .discovery import case_files
+from .exit_codes import overall_exit
 from .report import format_lengths
 
 
 # The library's errors name the option field; the command line names its flag.
 FLAG_OF_FIELD = {"solver": "--solver", "cardinality": "--cardinality", "pb": "--pb", "set": "--set",
-                 "dask": "--dask", "method": "--method"}
+                 "dask": "--dask", "method": "--method", "length": "--length"}
 
 
 class Cli(click.Group):
@@ -57,31 +54,6 @@ def main():
     circuits and DFAs over all strings of the given lengths (SAT backend)."""
 
 
-def case_files(paths) -> list:
-    """Files as given; a directory stands for the case files below it
-    (YAML files whose top level has the `tcverify` key), sorted."""
-    found = []
-    for path in paths:
-        if not os.path.isdir(path):
-            found.append(path)
-            continue
-        for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(files):
-                if name.endswith((".yaml", ".yml")) and is_case_file(os.path.join(root, name)):
-                    found.append(os.path.join(root, name))
-    return found
-
-
-def is_case_file(path) -> bool:
-    try:
-        with open(path) as handle:
-            top = yaml.safe_load(handle)
-    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8, a huge integer
-        return False
-    return isinstance(top, dict) and "tcverify" in top
-
-
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -106,8 +78,8 @@ max_length_option = click.option(
 def solver_options(function):
     options = [
         click.option("--solver", default=DEFAULT_SOLVER, show_default=True, type=click.Choice(SOLVERS), help="SAT solver (python-sat)."),
-        click.option("--cardinality", default=EncodingOptions().cardinality, show_default=True, type=click.Choice(CARDINALITY_ENCODINGS), help="Encoding of unit-weight threshold gates."),
-        click.option("--pb", default=EncodingOptions().pb, show_default=True, type=click.Choice(PB_ENCODINGS), help="Encoding of weighted threshold gates."),
+        click.option("--cardinality", default=api.stages().miter.encoding.cardinality, show_default=True, type=click.Choice(CARDINALITY_ENCODINGS), help="Encoding of unit-weight threshold gates."),
+        click.option("--pb", default=api.stages().miter.encoding.pb, show_default=True, type=click.Choice(PB_ENCODINGS), help="Encoding of weighted threshold gates."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -147,13 +119,15 @@ def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, cert
     paths = case_files(cases)
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
-    options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout,
-                           sample=not no_sample, sweep=not no_sweep, overrides=tuple(parse_override(s) for s in settings),
-                           method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite,
-                           max_length=max_length)
+    overrides = tuple(parse_override(s) for s in settings)
     memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
-    backend = dask_backend(dask_address, jobs, options, memory_limit) if dask_address is not None else None
-    results = run_cases(paths, options, jobs=jobs, as_json=as_json, memory_limit=memory_limit, backend=backend)
+    if dask_address is not None:
+        check_dask_address(dask_address, jobs)
+    scheduler = api.prove(paths, jobs=jobs, memory_limit=memory_limit, dask=dask_address, timeout=timeout,
+                          overrides=overrides, max_length=max_length, solver=solver, cardinality=cardinality, pb=pb,
+                          sample=not no_sample, sweep=not no_sweep, method=method, certify=certify,
+                          proof_dir=proof_dir, rewrite=not no_rewrite)
+    results = run_cases(scheduler, len(paths), as_json=as_json)
     if junit:
         from .report import write_junit
 
@@ -161,18 +135,15 @@ def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, cert
     sys.exit(overall_exit(results))
 
 
-def dask_backend(address: str, jobs: int, options: ProveOptions, memory_limit):
-    """`--dask`: a LocalCluster of `jobs` workers (one per core by default), or the scheduler at `address`."""
-    from ..proving.dask_backend import DaskBackend
-
+def check_dask_address(address: str, jobs: int):
+    """`--dask`: "local" (a LocalCluster of `jobs` workers), or a scheduler address without `--jobs`."""
     if address == "local":
-        return DaskBackend(options, None, memory_limit, workers=jobs if jobs > 1 else None)
+        return
     if not re.fullmatch(r"[a-z]+://\S+|[\w.-]+:\d+", address):
         raise UserError(f"{address!r} is not a scheduler address like tcp://HOST:8786 (for a local cluster, "
                         "put --dask after the cases)", key="--dask")
     if jobs > 1:
         raise UserError("--jobs sets the size of a local cluster; a scheduler's workers are started with `dask worker`", key="--dask")
-    return DaskBackend(options, address, memory_limit)
 
 
 @main.command()
@@ -180,15 +151,11 @@ def dask_backend(address: str, jobs: int, options: ProveOptions, memory_limit):
 @max_length_option
 def validate(cases, max_length):
     """Load and check every CASE (all lengths' netlists and positions, the size guards); solve nothing."""
-    from ..kinds.case import check_size
-    from ..kinds.case import check_case, load_case
-
     failed = False
     for path in case_files(cases):
         try:
-            case = load_case(path)
-            check_size(case, max_length)
-            check_case(case)
+            case = api.load(path, max_length=max_length)
+            api.check(case)
         except UserError as exc:
             click.echo(f"tcverify: error: {exc}", err=True)
             failed = True
@@ -203,12 +170,10 @@ def validate(cases, max_length):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with both models' bits and traces.")
 def simulate(case, text, as_json):
     """Both models' output bits on one input, with a transformer's trace."""
-    from ..kinds.case import load_case
     from .simulate import parse_input, render_text
-    from .simulate import simulate as run_simulation
 
-    loaded = load_case(case)
-    result = run_simulation(loaded, parse_input(text, loaded.alphabet))
+    loaded = api.load(case)
+    result = api.simulate(loaded, parse_input(text, loaded.alphabet))
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -253,9 +218,7 @@ def cnf(case, length, output, solver, cardinality, pb):
 
     Satisfiable iff some string of that length separates the models; comment
     lines map variables to input positions and symbols (see `tcverify decode`)."""
-    from .dimacs import write_miter
-
-    stats = write_miter(case, length, output, EncodingOptions(cardinality, pb))
+    stats = api.export_cnf(api.load(case), length, output, cardinality=cardinality, pb=pb)
     click.echo(f"wrote {output}: {stats['variables']} variables, {stats['clauses']} clauses")
 
 
@@ -268,9 +231,7 @@ def aiger_command(case, length, output, side):
     """Write the miter of CASE at one length (output diff: 1 iff the models
     differ) as binary AIGER, for ABC's cec/&cec and the AIGER tools. Each
     position's symbol is a binary code of ceil(log2 |alphabet|) inputs."""
-    from .aiger import write_aiger
-
-    stats = write_aiger(case, length, output, side)
+    stats = api.export_aiger(api.load(case), length, output, side=side, comments=[f"tcverify {__version__} aiger"])
     click.echo(f"wrote {output}: {stats['inputs']} inputs, {stats['ands']} and gates, {stats['outputs']} outputs")
 
 
@@ -280,12 +241,13 @@ def aiger_command(case, length, output, side):
 def decode(cnf_file, model):
     """Decode an external solver's answer (MODEL file, or '-' for stdin) for CNF_FILE
     written by `tcverify cnf`, and replay the string on both models."""
-    from .dimacs import decode_answer
-
     text = sys.stdin.read() if model == "-" else read_text(model)
-    message, code = decode_answer(cnf_file, text)
-    click.echo(message)
-    sys.exit(code)
+    n, cex = api.decode(cnf_file, text)
+    if cex is None:
+        click.echo(f"UNSAT: the models agree on every string of length {n}")
+        sys.exit(0)
+    click.echo(f"counterexample of length {n}: {','.join(cex['input'])}  left {cex['left']}  right {cex['right']}")
+    sys.exit(1)
 
 
 def read_text(path: str) -> str:
@@ -310,13 +272,11 @@ def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver,
     from rich.console import Console
     from rich.table import Table
 
-    from ..kinds.case import load_case
     from .sweep import parse_vary, sweep
     from .sweep import plot as draw
 
     keys, values = parse_vary(vary)
     overrides = [parse_override(s) for s in settings]
-    options = ProveOptions(solver=solver, encoding=EncodingOptions(cardinality, pb), timeout=timeout)
     console = Console(stderr=True)
 
     def on_row(row):
@@ -326,8 +286,8 @@ def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver,
         else:
             console.print(f"{'.'.join(keys)} = {row.value}: {row.verdict} ({row.time_s:.1f} s)", highlight=False)
 
-    rows = sweep(case, keys, values, max_len, options, overrides, on_row)
-    base = load_case(case, overrides=overrides, warn=lambda message: None)
+    rows = sweep(case, keys, values, max_len, overrides, on_row, timeout=timeout, solver=solver, cardinality=cardinality, pb=pb)
+    base = api.load(case, overrides=overrides, warn=lambda message: None)
     lengths = list(range(min(base.lengths), max_len + 1)) if max_len is not None else list(base.lengths)
     if not as_json:
         table = Table(title=f"{base.name}: sweep of {'.'.join(keys)}")

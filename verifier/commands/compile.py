@@ -1,5 +1,5 @@
 """`tcverify compile`: a transformer at one length into a constant-depth threshold
-circuit, written as a netlist (spec 4.1).
+circuit (`api.compile`), written as a netlist (spec 4.1), with its statistics.
 
 This is the construction of Merrill & Sabharwal (TACL 2023, Theorems 1-2): every
 position-local function of few bits is a depth-2 circuit (their Lemma 1), and
@@ -11,73 +11,10 @@ transformer by `tcverify prove`, so each compilation is translation-validated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..core.models import Case, Transformer
+from .. import api
+from ..core.models import Transformer
 from ..errors import UserError
-from ..core.ir import GateCircuit
-from ..kinds.transformer.lower import lower_transformer
-from ..core.gate_ops import SOURCE_OPS
 from .plotting import pyplot, save
-
-
-@dataclass
-class CircuitStats:
-    n: int
-    depth: int  # longest path in gates; `not` counts 0 (a negated wire)
-    gates: int  # threshold/and/or/xor/not gates
-    wires: int  # sum of fan-ins
-    max_fanin: int
-    max_weight: int  # largest |weight| or |threshold| of a threshold gate
-
-
-def compile_side(case: Case, side: str, n: int) -> tuple:
-    """(GateCircuit, output nodes) of the transformer on `side` at length n."""
-    model = getattr(case, side)
-    if not isinstance(model, Transformer):
-        raise UserError(f"the {side} model is a {type(model).__name__.lower()}, not a transformer", case.path, side)
-    circuit = GateCircuit(n, case.alphabet)
-    return circuit, lower_transformer(model, circuit, case.outputs, style="threshold")
-
-
-def stats(circuit: GateCircuit, outputs) -> CircuitStats:
-    cone = [node for node in circuit.cone(outputs) if circuit.gates[node].op not in SOURCE_OPS]
-    depths = circuit.depths()
-    fanins = [len(circuit.gates[node].inputs) for node in cone]
-    weights = [max(max(map(abs, g.weights)), abs(g.t)) for g in (circuit.gates[node] for node in cone) if g.op == "threshold"]
-    return CircuitStats(circuit.length, max((depths[o] for o in outputs), default=0), len(cone), sum(fanins),
-                        max(fanins, default=0), max(weights, default=0))
-
-
-def to_netlist(circuit: GateCircuit, outputs) -> dict:
-    """The cone of `outputs` as a spec netlist mapping (gates in topological order);
-    inputs are the wires x[i][a], every other IR op is the netlist op of its name."""
-    name = {}
-    gates = []
-    for node in circuit.cone(outputs):
-        gate = circuit.gates[node]
-        if gate.op == "input":
-            name[node] = "x[{}][{}]".format(*gate.value)
-        else:
-            name[node] = f"g{node}"
-            gates.append({"id": name[node], "op": gate.op, **_NETLIST_FIELDS[gate.op](gate, name)})
-    return {"tcverify_netlist": 1, "alphabet": list(circuit.alphabet), "length": circuit.length,
-            "gates": gates, "outputs": [name[o] for o in outputs]}
-
-
-def _inputs(gate, name) -> dict:
-    return {"in": [name[a] for a in gate.inputs]}
-
-
-# IR op (but `input`, a wire) -> (gate, names of the nodes so far) -> the netlist gate's fields beside id and op
-_NETLIST_FIELDS = {
-    "const": lambda gate, name: {"value": gate.value},
-    "not": _inputs,
-    "and": _inputs,
-    "or": _inputs,
-    "xor": _inputs,
-    "threshold": lambda gate, name: {**_inputs(gate, name), "w": list(gate.weights), "t": gate.t},
-}
 
 
 def paper_depth_bound(layers: int, iterated_addition_depth: int = 2) -> int:
@@ -88,14 +25,10 @@ def paper_depth_bound(layers: int, iterated_addition_depth: int = 2) -> int:
 
 def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool, plot) -> list:
     """The `compile` command: write one netlist per length, print and plot the stats."""
-    import json
-
     from rich.console import Console
     from rich.table import Table
 
-    from ..kinds.case import load_case
-
-    case = load_case(case_path)
+    case = api.load(case_path)
     model = getattr(case, side)
     if output and isinstance(model, Transformer) and model.readout.bits > 1:
         raise UserError(f"the readout gives one bit per class ({model.readout.bits} per position), which a netlist "
@@ -103,15 +36,10 @@ def compile_lengths(case_path: str, side: str, lengths, output, show_stats: bool
     layers = len(model.blocks) if isinstance(model, Transformer) else 0
     rows = []
     for n in lengths:
-        circuit, outputs = compile_side(case, side, n)
+        circuit, outputs = api.compile(case, side, n)
         if output:
-            path = output.replace("{n}", str(n))
-            try:
-                with open(path, "w") as handle:
-                    json.dump(to_netlist(circuit, outputs), handle)
-            except OSError as exc:
-                raise UserError(f"cannot write: {exc.strerror}", path) from None
-        rows.append(stats(circuit, outputs))
+            api.export_netlist(circuit, outputs, output.replace("{n}", str(n)))
+        rows.append(api.circuit_stats(circuit, outputs))
     if show_stats:
         bound = paper_depth_bound(layers)
         table = Table(title=f"{case.name}: {side} transformer as a threshold circuit ({layers} blocks; paper's depth bound {bound})")

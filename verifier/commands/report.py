@@ -1,5 +1,5 @@
 """Running many cases: progress (rich, on stderr), one line per case, a summary
-table, `--json` lines and JUnit XML; the work runs in `proving.schedule`."""
+table, `--json` lines and JUnit XML; the work runs on the scheduler of `api.prove`."""
 
 from __future__ import annotations
 
@@ -13,22 +13,21 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..api import CaseResult
 from ..errors import UserError
-from ..proving.prove import CaseResult, ProveOptions
-from ..proving.schedule import decide_cases
+from .exit_codes import exit_code
 
 
-def run_cases(paths, options: ProveOptions, jobs: int = 1, as_json: bool = False,
-              memory_limit=None, backend=None) -> list:
-    """Decide every case file (`schedule`: worker processes bounded in time and
-    memory); print each result as it completes, in input order. On Ctrl-C the
-    cases decided so far and the one in progress are printed, then exit 130."""
+def run_cases(scheduler, count: int, as_json: bool = False) -> list:
+    """Decide the `count` case files of `scheduler` (`api.prove`: worker
+    processes bounded in time and memory); print each result as it completes,
+    in input order. On Ctrl-C the cases decided so far and the one in progress
+    are printed, then exit 130."""
     console = Console(stderr=True)
     results = []
-    scheduler = decide_cases(paths, options, jobs, memory_limit, backend)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("", total=len(paths))
+        task = progress.add_task("", total=count)
         live = lambda: progress.console if progress.live.is_started else None
 
         def on_length(name, outcome):
@@ -71,7 +70,7 @@ def emit(result: CaseResult, as_json: bool, live_console=None):
 
 
 def describe(result: CaseResult) -> str:
-    status = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "UNKNOWN"}[result.exit_code()]
+    status = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "UNKNOWN"}[exit_code(result)]
     head = f"{status:7} {result.case}"
     if result.verdict == "error":
         return f"{head}: {result.message}"
@@ -119,7 +118,7 @@ def summary(results, console: Console):
         cex = r.counterexample
         table.add_row(r.name, r.verdict, r.expect or "equivalent", format_lengths(r.lengths),
                       format_methods(r.per_length), str(cex["length"]) if cex else "", f"{r.time_s:.2f}",
-                      {0: "ok", 1: "FAIL", 2: "error", 3: "unknown"}[r.exit_code()])
+                      {0: "ok", 1: "FAIL", 2: "error", 3: "unknown"}[exit_code(r)])
     console.print(table)
 
 
@@ -127,12 +126,12 @@ def write_junit(results, path: str):
     """JUnit XML: one <testcase> per case file; unexpected outcomes are failures,
     input errors and time limits are errors."""
     suite = ET.Element("testsuite", name="tcverify", tests=str(len(results)),
-                       failures=str(sum(r.exit_code() == 1 for r in results)),
-                       errors=str(sum(r.exit_code() in (2, 3) for r in results)),
+                       failures=str(sum(exit_code(r) == 1 for r in results)),
+                       errors=str(sum(exit_code(r) in (2, 3) for r in results)),
                        time=f"{sum(r.time_s for r in results):.3f}")
     for r in results:
         case = ET.SubElement(suite, "testcase", classname="tcverify.prove", name=r.case, time=f"{r.time_s:.3f}")
-        code = r.exit_code()
+        code = exit_code(r)
         if code == 1:
             ET.SubElement(case, "failure", message=describe(r), type=r.verdict).text = json.dumps(r.to_json(), indent=1)
         elif code in (2, 3):

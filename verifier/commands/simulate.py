@@ -1,21 +1,10 @@
-"""`tcverify simulate`: both models of a case on one input, with the transformer's
-intermediate values (spec 6 and 7).
-
-`simulate` returns a JSON-serialisable dict: `input`, `left`, `right` (bits), and
-for each transformer side `<side>_trace`, the sequence h after the embedding
-(stage 0) and after each block as `[stage][position][dimension]` exact rational
-strings ("13/16", "-2"), the same layout as the conformance `.io.json` files, and
-`<side>_detail` with the tokens, each head's scores, maxima, softmax weights,
-chosen positions and outputs, each mlp's pre-activations and activations, and
-the readout values (one list per read position: one value for a threshold
-readout, one per class for an argmax). `<side>_kind` names the model kind.
-"""
+"""`tcverify simulate`: the input parsed, and the result of `api.simulate` (both
+models of a case on one input, with the transformer's intermediate values;
+`kinds/simulate.py` describes the dict) rendered as text."""
 
 from __future__ import annotations
 
-from ..core.models import Case
 from ..errors import UserError
-from ..kinds import kind_of
 
 
 def parse_input(text: str, alphabet) -> list:
@@ -36,38 +25,6 @@ def parse_input(text: str, alphabet) -> list:
                             "(join symbols with commas, or write plain characters when every symbol is one character)",
                             None, "--input")
     return pieces
-
-
-def _text(value):
-    """Fractions (nested in lists/dicts) as exact strings; None and ints kept."""
-    if isinstance(value, list):
-        return [_text(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _text(v) for k, v in value.items()}
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
-
-
-def simulate(case: Case, word) -> dict:
-    """Both models' bits on `word` (a list of symbols), with transformer traces."""
-    word = list(word)
-    for symbol in word:
-        if symbol not in case.alphabet:
-            raise UserError(f"{symbol!r} is not a symbol of the alphabet {list(case.alphabet)}", case.path, "--input")
-    result = {"input": word}
-    for side in ("left", "right"):
-        model = getattr(case, side)
-        kind = kind_of(model)
-        result[f"{side}_kind"] = kind.describe(model)
-        if kind.trace is not None:
-            trace = kind.trace(model, word, case.alphabet, case.outputs)
-            result[side] = trace["bits"]
-            result[f"{side}_trace"] = _text(trace["stages"])
-            result[f"{side}_detail"] = _text({key: trace[key] for key in ("tokens", "read", "blocks", "logits")})
-        else:
-            result[side] = kind.run(model, word, case.alphabet, case.outputs)
-    return result
 
 
 def _row(values) -> str:

@@ -10,10 +10,9 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from ..kinds.case import load_case
-from ..casefile.overrides import parse_override, parse_range
+from .. import api
+from ..api import Verdict, parse_override, parse_range
 from ..errors import UserError
-from ..proving.prove import ProveOptions, Verdict, prove_case
 from .plotting import pyplot, save
 
 
@@ -37,16 +36,18 @@ def parse_vary(text: str) -> tuple:
     return keys, parse_range(values, "--vary")
 
 
-def sweep(case_path: str, keys: tuple, values, max_len: Optional[int], options: ProveOptions,
-          overrides=(), on_row=None) -> list:
+def sweep(case_path: str, keys: tuple, values, max_len: Optional[int], overrides=(), on_row=None,
+          timeout: Optional[float] = None, **settings) -> list:
+    """One row per value of `keys`, the case decided in this process with the
+    pipeline's `settings` (`api.stages`) and a time limit per value."""
     rows = []
     for value in values:
         extra = list(overrides) + [(keys, value)]
-        case = load_case(case_path, overrides=extra, warn=lambda message: None)
+        case = api.load(case_path, overrides=extra, warn=lambda message: None)
         if max_len is not None:
-            case = load_case(case_path, warn=lambda message: None,
-                             overrides=extra + [(("lengths",), {"min": min(case.lengths), "max": max_len})])
-        result = prove_case(case, options, label=case_path)
+            case = api.load(case_path, warn=lambda message: None,
+                            overrides=extra + [(("lengths",), {"min": min(case.lengths), "max": max_len})])
+        result = api.decide(case, timeout=timeout, label=case_path, **settings)
         proved = [n for n in result.lengths if result.counterexample is None or n < result.counterexample["length"]]
         row = SweepRow(value, result.verdict, proved[-1] if proved else None, result.counterexample, result.time_s)
         rows.append(row)

@@ -24,6 +24,7 @@ from typing import Optional
 from pysat.solvers import Solver
 
 from ..errors import InternalError, UserError
+from ..exporters.dimacs import write_dimacs
 
 CERTIFYING_SOLVERS = ("cadical195", "cadical153")  # whose python-sat proofs are DRUP that checks
 CHECKER = "minisat22"
@@ -90,6 +91,15 @@ def check_unsat_proof(clauses, proof_lines, deadline: Optional[float] = None) ->
     raise ProofRejected(f"the proof's {len(lemmas)} lemmas do not include the empty clause")
 
 
+def certify_unsat(cnf, proof_lines, options, case_path: str, n: int, deadline: Optional[float] = None) -> Optional[ProofCheck]:
+    """The certify stage of an UNSAT length (`options`: `CertifyOptions`): its
+    miter CNF and proof written to `options.proof_dir` when given, then the
+    proof checked (`check_unsat_proof`)."""
+    if options.proof_dir:
+        write_proof(options.proof_dir, case_path, n, cnf, proof_lines)
+    return check_unsat_proof(cnf.clauses, proof_lines, deadline)
+
+
 def proof_files(proof_dir: str, case_path: str, n: int) -> tuple:
     """(DIMACS path, DRAT path) for one case file and length in `proof_dir`."""
     stem = os.path.splitext(os.path.basename(case_path))[0]
@@ -103,7 +113,7 @@ def write_proof(proof_dir: str, case_path: str, n: int, cnf, proof_lines):
     try:
         os.makedirs(proof_dir, exist_ok=True)
         with open(cnf_path, "w") as handle:
-            cnf.write_dimacs(handle, case_path, n)
+            write_dimacs(handle, cnf.clauses, cnf.nvars, cnf.input_lits, case_path, n)
         with open(proof_path, "w") as handle:
             handle.writelines(line + "\n" for line in proof_lines)
     except OSError as exc:

@@ -5,7 +5,6 @@ string of that length separates the models."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from pysat.formula import IDPool
@@ -34,18 +33,6 @@ class MiterCnf:
     def decode(self, model, alphabet, n) -> list:
         """The string a satisfying assignment (list of literals) encodes."""
         return decode_word({lit for lit in model if lit > 0}, self.input_lits, alphabet, n)
-
-    def write_dimacs(self, handle, case_path: str, n: int):
-        """DIMACS with comment lines naming the case, the length and the input
-        variables (read back by `tcverify decode`)."""
-        handle.write(f"c tcverify miter: satisfiable iff a string of length {n} separates the models\n")
-        handle.write(f"c tcverify case {os.path.abspath(case_path)}\n")
-        handle.write(f"c tcverify length {n}\n")
-        for (i, a), var in sorted(self.input_lits.items(), key=lambda item: item[1]):
-            handle.write(f"c tcverify input {i} {a} {var}\n")
-        handle.write(f"p cnf {self.nvars} {len(self.clauses)}\n")
-        for clause in self.clauses:
-            handle.write(" ".join(map(str, clause)) + " 0\n")
 
 
 def decode_word(true_vars, input_lits, alphabet, n) -> list:

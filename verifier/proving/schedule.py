@@ -1,20 +1,15 @@
-"""Scheduling the work of `prove` in units, each bounded in time and memory.
+"""Scheduling the work of `prove`: cases and lengths as units of work on a
+worker pool (`pool.py`), and the units' messages folded into case results.
 
 A `Unit` is one case file and the lengths to decide in it: `None` for all of
 the case's lengths in order (one unit per case: `prove` without `--jobs`, the
 time limit covers the case), `()` to load the case and learn its lengths, or
 `(n,)` for one length (`--jobs`: the time limit covers each unit). Running a
-unit (`run_unit`, in a worker process) yields `Message`s: `Loaded`, `Warned`,
-`Decided` per length (its counterexample already replayed on the exact
-evaluators), `Failed` (bad input), `Crashed` (a bug), then `Finished`.
-
-A backend runs units: `submit(unit, priority)`, `next()` -> (unit, message),
-`cancel(unit)`, `close()`. `LocalBackend` keeps N worker processes (fork) and
-kills the one whose unit passes its time limit, so the limit holds whatever
-the unit is doing (loading, lowering, encoding, solving); the backend then
-reports `Stopped(reason)` and `Finished` for that unit itself. A backend that
-runs units elsewhere (e.g. Dask) can call `run_unit_bounded` there, which runs
-one unit in a killable child process and returns its messages.
+unit (`run_unit`, in a worker process) yields `Loaded`, `Warned`, `Decided`
+per length (its counterexample already replayed on the exact evaluators),
+`Failed` (bad input), `Crashed` (a bug), then `Finished`. It is handed the
+loader (`load(path, warn) -> Case`, the front door's, size guard included):
+nothing here reads files.
 
 `Scheduler` turns messages into `CaseResult`s, in input order, with the
 verdicts of a run in order: every case is decided shortest length first, and
@@ -23,27 +18,15 @@ once a length is not equivalent the case's longer lengths are cancelled.
 
 from __future__ import annotations
 
-import ctypes
-import heapq
-import itertools
-import multiprocessing
-import os
-import resource
-import signal
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from typing import Callable, Optional
 
-from ..kinds.case import check_size
-from ..kinds.case import load_case
 from ..errors import InternalError, UserError
-from .prove import CaseResult, LengthResult, ProveOptions, assemble, decide_lengths
-
-KILL_GRACE_S = 0.5  # a unit past its limit may still report its own `unknown` this long
-MEMORY_EXIT_CODE = 86  # a worker that ran out of memory even to answer
-MEMORY_SIGNALS = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL)
+from .options import Stages
+from .pipeline import decide_lengths
+from .pool import Backend, Crashed, Finished, Stopped
+from .results import CaseResult, LengthResult, assemble
 
 
 @dataclass(frozen=True)
@@ -77,43 +60,26 @@ class Failed:
     message: str  # a UserError's one line
 
 
-@dataclass(frozen=True)
-class Crashed:
-    message: str  # an internal error in the worker
-
-
-@dataclass(frozen=True)
-class Stopped:
-    reason: str  # "timeout" | "memory": the unit was killed before it finished
-    time_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class Finished:
-    pass
-
-
 # -- running a unit (in a worker) --------------------------------------------------
 
 
-def run_unit(unit: Unit, options: ProveOptions, cases: Optional[dict] = None):
-    """The messages of one unit, ending with `Finished`. `cases` caches loaded
-    cases by path across the units a worker runs (with the same `options`)."""
+def run_unit(unit: Unit, cases: Optional[dict] = None, *, load: Callable, stages: Stages = Stages(),
+             timeout: Optional[float] = None):
+    """The messages of one unit, ending with `Finished`. `load(path, warn)` loads
+    a case; `cases` caches loaded cases by path across the units a worker runs."""
     start = time.monotonic()
-    deadline = start + options.timeout if options.timeout else None
+    deadline = start + timeout if timeout else None
     cases = {} if cases is None else cases
     try:
         warnings = []
         if unit.path not in cases:
-            case = load_case(unit.path, overrides=options.overrides, warn=warnings.append)
-            check_size(case, options.max_length)
-            cases[unit.path] = case
+            cases[unit.path] = load(unit.path, warn=warnings.append)
         case = cases[unit.path]
         if unit.lengths is None or unit.lengths == ():  # a length unit of a case loaded elsewhere says nothing
             yield from map(Warned, warnings)
         yield Loaded(case.name, case.expect, case.lengths, time.monotonic() - start)
         lengths = case.lengths if unit.lengths is None else unit.lengths
-        for outcome, counterexample in decide_lengths(case, lengths, options, deadline):
+        for outcome, counterexample in decide_lengths(case, lengths, stages, deadline):
             yield Decided(outcome, counterexample)
         ending = None
     except UserError as exc:
@@ -129,198 +95,6 @@ def run_unit(unit: Unit, options: ProveOptions, cases: Optional[dict] = None):
     if ending is not None:  # sent outside the handler, once the failed work's memory is freed
         yield ending
     yield Finished()
-
-
-def become_worker(memory_limit: Optional[int]):
-    """In a fresh child: Ctrl-C is the parent's to handle, the child dies with
-    its parent (Linux), and its address space is capped at `memory_limit` bytes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if memory_limit:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _serve(connection, next_unit: Callable, options: ProveOptions, memory_limit: Optional[int]):
-    """A worker's life: run units from `next_unit()` until it gives None, sending
-    their messages; never returns (no traceback, no atexit of the parent's)."""
-    become_worker(memory_limit)
-    cases = {}
-    try:
-        for unit in iter(next_unit, None):
-            for message in run_unit(unit, options, cases):
-                connection.send(message)
-    except MemoryError:  # even the answer did not fit: the parent reads the exit code
-        os._exit(MEMORY_EXIT_CODE)
-    except BaseException:  # the parent closed the pipe, or a bug
-        os._exit(1)
-    os._exit(0)
-
-
-def _worker_main(connection, options: ProveOptions, memory_limit: Optional[int]):
-    _serve(connection, connection.recv, options, memory_limit)
-
-
-def death_reason(exitcode: Optional[int], memory_limit: Optional[int]) -> Optional[str]:
-    """"memory" when a worker that died without answering was most likely out of
-    memory (a signal while a memory cap applies); None for any other death."""
-    if exitcode == MEMORY_EXIT_CODE or (exitcode is not None and exitcode < 0 and memory_limit
-                                        and -exitcode in MEMORY_SIGNALS):
-        return "memory"
-    return None
-
-
-def run_unit_bounded(unit: Unit, options: ProveOptions, memory_limit: Optional[int] = None) -> list:
-    """The messages of `unit` run in a child process that is killed at the time
-    limit (plus a grace) — for a backend whose workers are elsewhere. A plain
-    fork, so it works in daemonic worker processes (Dask's), which
-    multiprocessing does not let have children."""
-    receiver, sender = multiprocessing.Pipe(duplex=False)
-    start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        receiver.close()
-        units = iter([unit])
-        _serve(sender, lambda: next(units, None), options, memory_limit)
-    sender.close()
-    limit = start + options.timeout + KILL_GRACE_S if options.timeout else None
-    messages = []
-    try:
-        while not messages or not isinstance(messages[-1], Finished):
-            timeout = None if limit is None else max(0.0, limit - time.monotonic())
-            if not receiver.poll(timeout):
-                messages += [Stopped("timeout", time.monotonic() - start), Finished()]
-                break
-            try:
-                messages.append(receiver.recv())
-            except EOFError:
-                _, status = os.waitpid(pid, 0)
-                pid = None
-                messages += [_died(os.waitstatus_to_exitcode(status), memory_limit, time.monotonic() - start), Finished()]
-    finally:
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        receiver.close()
-    return messages
-
-
-def _died(exitcode, memory_limit, time_s):
-    reason = death_reason(exitcode, memory_limit)
-    if reason is None:
-        return Crashed(f"a worker process died (exit code {exitcode})")
-    return Stopped(reason, time_s)
-
-
-# -- the local backend -------------------------------------------------------------
-
-
-@dataclass
-class _Worker:
-    process: multiprocessing.Process
-    connection: object
-    unit: Optional[Unit] = None
-    started: float = 0.0
-
-
-class LocalBackend:
-    """Units run in `jobs` worker processes forked from this one, highest
-    priority (smallest) first; a worker whose unit passes `options.timeout`
-    (plus KILL_GRACE_S) or is cancelled is killed and replaced."""
-
-    def __init__(self, jobs: int, options: ProveOptions, memory_limit: Optional[int] = None):
-        self.options, self.memory_limit = options, memory_limit
-        self.context = multiprocessing.get_context("fork")
-        self.queue = []  # heap of (priority, sequence number, unit)
-        self.sequence = itertools.count()
-        self.ready = deque()  # (unit, message) received, not yet returned
-        self.workers = [self._start() for _ in range(max(1, jobs))]
-
-    def _start(self) -> _Worker:
-        ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(theirs, self.options, self.memory_limit), daemon=True)
-        process.start()
-        theirs.close()
-        return _Worker(process, ours)
-
-    def pids(self) -> list:
-        return [w.process.pid for w in self.workers]
-
-    def submit(self, unit: Unit, priority=0):
-        heapq.heappush(self.queue, (priority, next(self.sequence), unit))
-
-    def cancel(self, unit: Unit):
-        """No more messages come for `unit`; a worker running it is killed."""
-        self.queue = [entry for entry in self.queue if entry[2] != unit]
-        heapq.heapify(self.queue)
-        self.ready = deque(entry for entry in self.ready if entry[0] != unit)
-        for k, worker in enumerate(self.workers):
-            if worker.unit == unit:
-                self._replace(k)
-
-    def next(self):
-        """(unit, message): the next message of a running unit; None when no
-        unit is queued or running."""
-        while not self.ready:
-            self._dispatch()
-            busy = [w for w in self.workers if w.unit is not None]
-            if not busy:
-                return None
-            limits = [w.started + self.options.timeout + KILL_GRACE_S for w in busy] if self.options.timeout else []
-            timeout = max(0.0, min(limits) - time.monotonic()) if limits else None
-            answered = wait([w.connection for w in busy], timeout)
-            for k, worker in enumerate(self.workers):
-                if worker.unit is None:
-                    continue
-                if worker.connection in answered:
-                    self._receive(k)
-                elif limits and time.monotonic() >= worker.started + self.options.timeout + KILL_GRACE_S:
-                    self._stop(k, Stopped("timeout", time.monotonic() - worker.started))
-        return self.ready.popleft()
-
-    def _receive(self, k: int):
-        worker = self.workers[k]
-        try:
-            message = worker.connection.recv()
-        except EOFError:
-            worker.process.join()
-            self._stop(k, _died(worker.process.exitcode, self.memory_limit, time.monotonic() - worker.started))
-            return
-        self.ready.append((worker.unit, message))
-        if isinstance(message, Finished):
-            worker.unit = None
-
-    def _stop(self, k: int, message):
-        unit = self.workers[k].unit
-        self._replace(k)
-        self.ready.extend([(unit, message), (unit, Finished())])
-
-    def _replace(self, k: int):
-        worker = self.workers[k]
-        worker.process.kill()
-        worker.process.join()
-        worker.connection.close()
-        self.workers[k] = self._start()
-
-    def _dispatch(self):
-        for worker in self.workers:
-            if worker.unit is None and self.queue:
-                _, _, unit = heapq.heappop(self.queue)
-                worker.connection.send(unit)
-                worker.unit, worker.started = unit, time.monotonic()
-
-    def close(self):
-        """Kill every worker and wait for it: nothing is left running."""
-        for worker in self.workers:
-            worker.process.kill()
-        for worker in self.workers:
-            worker.process.join()
-            worker.connection.close()
-        self.workers = []
 
 
 # -- from messages to case results -------------------------------------------------
@@ -343,7 +117,7 @@ class Scheduler:
     """Decides case files on a backend, one unit per case (`per_length=False`)
     or one unit per length; `results()` yields each CaseResult in input order."""
 
-    def __init__(self, paths, backend, per_length: bool, on_length: Callable = None, on_warning: Callable = None):
+    def __init__(self, paths, backend: Backend, per_length: bool, on_length: Callable = None, on_warning: Callable = None):
         self.paths, self.backend, self.per_length = list(paths), backend, per_length
         self.on_length, self.on_warning = on_length, on_warning
         self.states = {}
@@ -419,7 +193,7 @@ class Scheduler:
                 state.failure = message
             else:
                 state.outcomes[n] = message if isinstance(message, Failed) else \
-                    (LengthResult(n, "unknown", message.reason, spent, reason=message.reason), None)
+                    (LengthResult.unknown(n, message.reason, spent), None)
                 self._cancel_longer(state, n)
         elif isinstance(message, Finished):
             state.units.discard(unit)
@@ -474,21 +248,3 @@ class Scheduler:
         result = assemble(state.name, state.expect, state.path, in_order(), time.monotonic())
         result.time_s = elapsed
         return result
-
-
-def default_memory_limit(workers: int) -> int:
-    """Bytes of address space per worker by default: 3/4 of the machine's memory
-    shared by the workers (at least 1 GiB)."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return max(1 << 30, total * 3 // 4 // max(1, workers))
-
-
-def decide_cases(paths, options: ProveOptions, jobs: int = 1, memory_limit: Optional[int] = None,
-                 backend=None, on_length: Callable = None, on_warning: Callable = None) -> Scheduler:
-    """A Scheduler for `paths`: with one job, each case is one unit (the time
-    limit covers the case); with more, or another backend, each length is one."""
-    if memory_limit is None:
-        memory_limit = default_memory_limit(jobs)
-    per_length = backend is not None or jobs > 1
-    backend = backend or LocalBackend(jobs, options, memory_limit)
-    return Scheduler(paths, backend, per_length, on_length, on_warning)

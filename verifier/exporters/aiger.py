@@ -30,6 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..core.ir import GateCircuit
+from ..errors import UserError
 
 FALSE, TRUE = 0, 1
 
@@ -235,3 +236,14 @@ _LOWER = {  # op -> (aig, gate, input literals, symbol decoder) -> literal
     "xor": lambda aig, gate, ins, symbol: aig.xor(ins),
     "threshold": lambda aig, gate, ins, symbol: aig.threshold(ins, gate.weights, gate.t),
 }
+
+
+def write_aiger(model: AigerModel, path: str) -> dict:
+    """`model` as a binary AIGER file; its counts (inputs, and gates, outputs)."""
+    data = model.to_bytes()
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise UserError(f"cannot write: {exc.strerror}", path) from None
+    return {"inputs": model.aig.inputs, "ands": model.and_count(), "outputs": len(model.outputs)}

@@ -1,5 +1,6 @@
-"""The miter as DIMACS for external solvers (`tcverify cnf`) and the decoding of
-their answers (`tcverify decode`). Comment lines carry what decoding needs:
+"""A miter's CNF as DIMACS for external solvers (`tcverify cnf`, `--proof-dir`),
+and the reading back of the file's comment lines and of a solver's answer
+(`tcverify decode`). The comment lines carry what decoding needs:
 
     c tcverify case /abs/path/case.yaml
     c tcverify length 8
@@ -8,28 +9,27 @@ their answers (`tcverify decode`). Comment lines carry what decoding needs:
 
 from __future__ import annotations
 
-from ..kinds.case import load_case
-from ..encodings.cnf import EncodingOptions
+import os
+from typing import Optional
+
 from ..errors import UserError
-from ..proving.miter import build_miter, decode_word, miter_cnf
-from ..proving.prove import replay
 
 
-def write_miter(case_path: str, n: int, output: str, options: EncodingOptions) -> dict:
-    case = load_case(case_path)
-    if n not in case.lengths:
-        raise UserError(f"length {n} is not among the case's lengths {list(case.lengths)}", case_path, "--length")
-    miter = build_miter(case, n)
-    cnf = miter_cnf(miter, options)
-    try:
-        with open(output, "w") as handle:
-            cnf.write_dimacs(handle, case_path, n)
-    except OSError as exc:
-        raise UserError(f"cannot write: {exc.strerror}", output) from None
-    return {"variables": cnf.nvars, "clauses": len(cnf.clauses)}
+def write_dimacs(handle, clauses, nvars: int, input_lits: dict, case_path: str, n: int):
+    """DIMACS with comment lines naming the case, the length and the input
+    variables (`input_lits`: (position, symbol) -> variable)."""
+    handle.write(f"c tcverify miter: satisfiable iff a string of length {n} separates the models\n")
+    handle.write(f"c tcverify case {os.path.abspath(case_path)}\n")
+    handle.write(f"c tcverify length {n}\n")
+    for (i, a), var in sorted(input_lits.items(), key=lambda item: item[1]):
+        handle.write(f"c tcverify input {i} {a} {var}\n")
+    handle.write(f"p cnf {nvars} {len(clauses)}\n")
+    for clause in clauses:
+        handle.write(" ".join(map(str, clause)) + " 0\n")
 
 
 def read_header(cnf_path: str):
+    """(case path, length, {(position, symbol): variable}) from the comment lines."""
     case_path, n, inputs = None, None, {}
     try:
         with open(cnf_path) as handle:
@@ -52,12 +52,12 @@ def read_header(cnf_path: str):
     return case_path, n, inputs
 
 
-def decode_answer(cnf_path: str, answer: str):
-    """(message, exit code): 0 for UNSAT (equivalent at that length), 1 for a replayed counterexample."""
-    case_path, n, inputs = read_header(cnf_path)
+def read_answer(answer: str) -> Optional[set]:
+    """The variables a solver's answer (SAT competition output, or bare model
+    lines) sets true; None when it says UNSAT."""
     lines = [line.strip() for line in answer.splitlines() if line.strip()]
     if any(line.startswith("s UNSAT") or line == "UNSAT" for line in lines):
-        return f"UNSAT: the models agree on every string of length {n}", 0
+        return None
     true = set()
     for line in lines:
         if line.startswith(("c", "s")):
@@ -67,10 +67,4 @@ def decode_answer(cnf_path: str, answer: str):
             true.update(int(v) for v in values if int(v) > 0)
         except ValueError:
             raise UserError(f"not a solver model line: {line[:40]!r}", "model") from None
-    case = load_case(case_path)
-    try:
-        word = decode_word(true, inputs, case.alphabet, n)
-    except ValueError as exc:
-        raise UserError(f"{exc}: not a model of this CNF", "model") from None
-    cex = replay(case, word)
-    return f"counterexample of length {n}: {','.join(word)}  left {cex['left']}  right {cex['right']}", 1
+    return true

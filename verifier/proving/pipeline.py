@@ -1,0 +1,180 @@
+"""Deciding a case, one length at a time, shortest first, down one pipeline
+(spec section 6; docs/proofs.md, docs/sweeping.md):
+
+    sample -> exhaustive -> miter -> sweep -> solve -> certify
+
+A length whose estimated enumeration is cheaper than the SAT path is proved
+exhaustively by the batch evaluator (`exhaustive.py`); otherwise the sampling
+pass looks for a disagreement among few strings, the miter is built, swept
+when the solver does not decide it quickly (`sweeping.py`), solved
+(`solver.py`), and an UNSAT answer certified when asked (`certify.py`). Each
+stage reads its own options (`options.py`). Every counterexample is replayed
+on the exact evaluators before it is reported."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..core.models import Case
+from ..errors import InternalError
+from ..kinds import run
+from . import certify, exhaustive
+from .miter import build_miter, miter_cnf
+from .options import ExhaustiveOptions, SampleOptions, Stages
+from .results import CaseResult, LengthResult, assemble
+from .solver import solve
+from .sweeping import Sweeper
+
+ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
+RANDOM_SAMPLES = 512  # strings per length otherwise
+EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
+SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
+SWEEP_MIN_S = 1.0  # or this many seconds if that is more
+
+
+def decide_case(case: Case, stages: Stages = Stages(), timeout: Optional[float] = None,
+                on_length: Callable = None, label: Optional[str] = None) -> CaseResult:
+    """Decide the lengths in increasing order in this process; stop at the first
+    counterexample. The time limit is checked between lengths and inside the
+    solver only (`schedule` bounds a whole case by running it in a child process)."""
+    start = time.monotonic()
+    deadline = start + timeout if timeout else None
+    return assemble(case.name, case.expect, label or case.path,
+                    decide_lengths(case, case.lengths, stages, deadline), start, on_length)
+
+
+def decide_lengths(case: Case, lengths, stages: Stages, deadline=None):
+    """(LengthResult, replayed counterexample or None) for `lengths` in order,
+    until the first one that is not equivalent."""
+    for n in lengths:
+        if deadline is not None and time.monotonic() >= deadline:
+            yield LengthResult.unknown(n, "timeout"), None
+            return
+        outcome, word = decide_length(case, n, stages, deadline)
+        yield outcome, (replay(case, word) if word is not None else None)
+        if outcome.status != "equivalent":
+            return
+
+
+def decide_length(case: Case, n: int, stages: Stages, deadline=None):
+    """(LengthResult, counterexample word or None) for one length, down the
+    pipeline. The sampling pass is seeded by (seed, n), so any schedule of
+    lengths finds the same strings."""
+    start = time.monotonic()
+    if stages.certify.enabled:
+        certify.check_certifying_solver(stages.solve.solver)
+    if length_method(case, n, stages.exhaustive, stages.sample) == "exhaustive":
+        return enumerate_length(case, n, deadline, start)
+    if stages.sample.enabled:
+        word = sample_disagreement(case, n, np.random.default_rng([stages.sample.seed, n]))
+        if word is not None:
+            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True), word
+    miter = build_miter(case, n, rewrite=stages.miter.rewrite)
+    if miter.circuit.const_value(miter.diff) == 0:
+        return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+    if _should_sweep(stages):
+        return sweep_and_solve(case, n, miter, stages, deadline, start)
+    cnf = miter_cnf(miter, stages.miter.encoding)
+    answer = solve(cnf.clauses, stages.solve.solver, deadline, proof=stages.certify.enabled)
+    return sat_outcome(case, n, cnf, answer, stages, start, deadline)
+
+
+def sweep_and_solve(case: Case, n: int, miter, stages: Stages, deadline, start: float):
+    """Length n on one incremental solver (`sweeping.Sweeper`): the miter within
+    `EASY_CONFLICTS` conflicts; failing that, SAT sweeping for at most
+    `SWEEP_SHARE` times as long as that attempt took (or `SWEEP_MIN_S`), then
+    the miter again on the same solver (it keeps its learnt clauses and gains
+    the proved equalities)."""
+    with Sweeper(miter, stages.miter.encoding, stages.solve.solver) as sweeper:
+        answer = sweeper.solve_diff(deadline, EASY_CONFLICTS)
+        swept = {}
+        if answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
+            result = sweeper.sweep(stages.sweep.seed, deadline, time_limit=max(SWEEP_MIN_S, SWEEP_SHARE * answer.time_s))
+            swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
+            if result.counterexample is not None:
+                method = "sampling" if result.found_by == "simulation" else "sat"
+                return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True,
+                                     conflicts=sweeper.conflicts(), **swept), result.counterexample)
+            if result.miter.circuit.const_value(result.miter.diff) == 0:
+                return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=sweeper.conflicts(), **swept), None
+            answer = sweeper.solve_diff(deadline)
+        answer.conflicts = sweeper.conflicts()
+        return sat_outcome(case, n, sweeper.cnf, answer, stages, start, deadline, **swept)
+
+
+def sat_outcome(case: Case, n: int, cnf, answer, stages: Stages, start: float, deadline=None, **swept):
+    """The LengthResult (and counterexample word) of the solver's `answer` on
+    `cnf`; an UNSAT answer goes through the certify stage when it is on."""
+    stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
+    if answer.status == "sat":
+        return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
+                cnf.decode(answer.model, case.alphabet, n))
+    if answer.status == "unsat" and stages.certify.enabled:
+        check = certify.certify_unsat(cnf, answer.proof, stages.certify, case.path, n, deadline)  # ProofRejected if it fails
+        if check is None:  # out of time before the proof was checked
+            return LengthResult(n, "unknown", "sat", time.monotonic() - start, reason="timeout", **stats), None
+        stats |= dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
+    if answer.status == "unsat":
+        return LengthResult(n, "equivalent", "sat", time.monotonic() - start, **stats), None
+    return LengthResult(n, "unknown", "sat", time.monotonic() - start, reason="timeout", **stats), None
+
+
+def length_method(case: Case, n: int, choice: ExhaustiveOptions = ExhaustiveOptions(),
+                  sample: SampleOptions = SampleOptions()) -> str:
+    """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
+    (and `auto` without the batch evaluator) never does; `auto` enumerates when
+    the estimated enumeration time is at most the SAT path's
+    (`exhaustive.enumeration_seconds`, `exhaustive.sat_seconds`: from the
+    models' shapes alone, before anything is lowered)."""
+    if choice.method == "exhaustive":
+        exhaustive.check_enumerable(case, n)
+        return "exhaustive"
+    if choice.method == "sat" or not sample.enabled or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
+        return "sat"
+    return "exhaustive" if exhaustive.enumeration_seconds(case, n) <= exhaustive.sat_seconds(case, n) else "sat"
+
+
+def enumerate_length(case: Case, n: int, deadline, start: float):
+    status, word = exhaustive.enumerate_length(case, n, deadline)
+    if status == "unknown":
+        return LengthResult(n, "unknown", "exhaustive", time.monotonic() - start, reason="timeout"), None
+    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=True), word
+
+
+def _should_sweep(stages: Stages) -> bool:
+    """The one place that decides whether a length's miter may be swept (only
+    after the solver failed to decide it within `EASY_CONFLICTS`, so easy
+    miters pay nothing; docs/sweeping.md): not when turned off (`--no-sweep`).
+    A length whose verdict is certified by a DRUP proof must not be swept
+    either (the proof is about the exact miter CNF), so `--certify` turns it off."""
+    return stages.sweep.enabled and not stages.certify.enabled
+
+
+def all_words(alphabet_size: int, n: int) -> np.ndarray:
+    return np.array(list(itertools.product(range(alphabet_size), repeat=n)), dtype=np.int64).reshape(alphabet_size ** n, n)
+
+
+def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
+    """A string of length n on which the batch evaluators disagree: all strings
+    when there are few, else random ones plus the constant strings."""
+    k = len(case.alphabet)
+    if k ** n <= ENUMERATE_UP_TO:
+        words = all_words(k, n)
+    else:
+        constant = np.repeat(np.arange(k)[:, None], n, axis=1)
+        words = np.concatenate([constant, rng.integers(0, k, size=(RANDOM_SAMPLES, n))])
+    return exhaustive.first_disagreement(case, words)
+
+
+def replay(case: Case, word: list) -> dict:
+    """Both models' bits on `word` by the exact evaluators; they must differ."""
+    left = run(case.left, word, case.alphabet, case.outputs)
+    right = run(case.right, word, case.alphabet, case.outputs)
+    if left == right:
+        raise InternalError(f"{case.path}: counterexample {','.join(word)!r} does not replay: "
+                            f"both models give {left} (a bug in tcverify's lowering or encoding)")
+    return {"input": list(word), "length": len(word), "left": left, "right": right}
