@@ -1,7 +1,9 @@
 """Shared test setup.
 
 The conformance data (the spec's cases with expected verdicts and I/O samples)
-is ../shared/conformance beside the checkout, as in CI. Tests reach it only
+is ../shared/conformance beside the checkout, as in CI, and
+../shared/conformance-next (the cases of spec sections 2.1 and 3.3, same layout,
+until they join the first folder; `with_next=True` and `conformance_folder`). Tests reach it only
 through the `conformance_dir` fixture and, to parametrize, `conformance_names`
 / `conformance_expected`: when the data is missing, every test that needs it
 fails with one message (`MISSING_MESSAGE`); none is skipped or silently left
@@ -17,6 +19,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 CONFORMANCE = os.path.join(SHARED, "conformance")
+CONFORMANCE_NEXT = os.path.join(SHARED, "conformance-next")
 CASES = os.path.join(ROOT, "cases")
 MISSING = "conformance-data-missing"  # the one parameter when the data is missing
 MISSING_MESSAGE = f"the conformance data is missing: expected {CONFORMANCE} (../shared beside the checkout, as in CI)"
@@ -46,19 +49,40 @@ def conformance_dir() -> str:
     return CONFORMANCE
 
 
-def conformance_names(*under) -> list:
+def _folders(with_next: bool) -> tuple:
+    return (CONFORMANCE, CONFORMANCE_NEXT) if with_next else (CONFORMANCE,)
+
+
+def conformance_names(*under, with_next=False) -> list:
     """The case folders (each NAME/NAME.yaml) of the conformance data, or of its
-    subfolder `under` (e.g. "bad"); [MISSING] when the data is missing."""
-    folder = os.path.join(CONFORMANCE, *under)
-    if not os.path.isdir(folder):
-        return [MISSING]
-    return sorted(name for name in os.listdir(folder) if os.path.isfile(os.path.join(folder, name, name + ".yaml")))
+    subfolder `under` (e.g. "bad"), with `with_next` also those of conformance-next
+    (names are distinct across both); [MISSING] when the data is missing."""
+    names = []
+    for root in _folders(with_next):
+        folder = os.path.join(root, *under)
+        if not os.path.isdir(folder):
+            return [MISSING]
+        names += [name for name in os.listdir(folder) if os.path.isfile(os.path.join(folder, name, name + ".yaml"))]
+    return sorted(names)
 
 
-def conformance_expected(*under) -> dict:
-    """expected.json of the conformance data (or of `under`); {MISSING: None} when missing."""
-    path = os.path.join(CONFORMANCE, *under, "expected.json")
-    if not os.path.isfile(path):
-        return {MISSING: None}
-    with open(path) as handle:
-        return json.load(handle)
+def conformance_folder(name, *under) -> str:
+    """The folder that holds case NAME (conformance or conformance-next, then `under`)."""
+    for root in _folders(True):
+        if os.path.isdir(os.path.join(root, *under, name)):
+            return os.path.join(root, *under)
+    return os.path.join(CONFORMANCE, *under)
+
+
+def conformance_expected(*under, with_next=False) -> dict:
+    """expected.json of the conformance data (or of `under`), with `with_next` merged
+    with conformance-next's (keys relative to their folder: see `conformance_folder`);
+    {MISSING: None} when missing."""
+    expected = {}
+    for root in _folders(with_next):
+        path = os.path.join(root, *under, "expected.json")
+        if not os.path.isfile(path):
+            return {MISSING: None}
+        with open(path) as handle:
+            expected.update(json.load(handle))
+    return expected

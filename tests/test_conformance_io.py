@@ -1,4 +1,4 @@
-"""Every sample of every conformance `.io.json` is reproduced exactly by the exact
+"""Every sample of every conformance `.io.json` (both folders) is reproduced exactly by the exact
 evaluator (bits and traces), the batch evaluator and `simulate`."""
 
 import json
@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import conformance_names
+from conftest import conformance_folder, conformance_names
 from tcverify.kinds.case import load_case
 from tcverify.core.models import Transformer
 from tcverify.commands.simulate import parse_input
@@ -15,12 +15,13 @@ from tcverify import kinds
 from tcverify.kinds.transformer import evaluate as transformer_evaluate
 from tcverify.kinds import run_batch
 
-NAMES = conformance_names()
+NAMES = conformance_names(with_next=True)
 
 
 def load(conformance_dir, name):
-    case = load_case(os.path.join(conformance_dir, name, name + ".yaml"), warn=lambda message: None)
-    with open(os.path.join(conformance_dir, name, name + ".io.json")) as handle:
+    folder = conformance_folder(name)
+    case = load_case(os.path.join(folder, name, name + ".yaml"), warn=lambda message: None)
+    with open(os.path.join(folder, name, name + ".io.json")) as handle:
         return case, json.load(handle)
 
 

@@ -4,7 +4,11 @@ the key instead of a hang. The spec sets no limits; these are tcverify's
 (README, "Limits"; docs/case-format.md).
 
 - `MAX_LENGTH`: the longest input length (`prove/validate --max-length` raise it).
-- `MAX_WORD_BITS`: int_bits + frac_bits of a number format, and exp_frac_bits.
+- `MAX_WORD_BITS`: int_bits + frac_bits of a number format, significand_bits of a
+  float format, and exp_frac_bits.
+- `MAX_FLOAT_GRID_BITS`: the bits of a float format's grid index (P + exponent_max
+  - exponent_min + 1: every value as a multiple of 2^exponent_min, the exact
+  evaluators' datapath); paper_float up to 24 and FP64's range fit.
 - `MAX_PARAMETERS`: parameters per model, counted while reading, a matrix before
   any of its rows is converted (YAML aliases can repeat a row a million times in
   a few bytes).
@@ -20,6 +24,7 @@ from ..core.models import Case
 
 MAX_LENGTH = 1000
 MAX_WORD_BITS = 64
+MAX_FLOAT_GRID_BITS = 4200
 MAX_PARAMETERS = 1_000_000
 MAX_NETLIST_GATES = 5_000_000
 MAX_MITER_GATES = 5 * 10 ** 8
@@ -35,6 +40,13 @@ def check_length_cap(case: Case, max_length: int = MAX_LENGTH) -> None:
 def check_word_bits(bits: int, path, key) -> int:
     if bits > MAX_WORD_BITS:
         raise UserError(f"{bits} bits are more than the {MAX_WORD_BITS} tcverify supports", path, key)
+    return bits
+
+
+def check_float_grid(bits: int, path, key) -> int:
+    if bits > MAX_FLOAT_GRID_BITS:
+        raise UserError(f"the float format spans {bits} bits from its smallest to its largest value, more than "
+                        f"the {MAX_FLOAT_GRID_BITS} tcverify supports (a narrower exponent range)", path, key)
     return bits
 
 

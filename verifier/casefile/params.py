@@ -3,8 +3,9 @@ grid indices, for exact YAML numbers one at a time and for float arrays (npz,
 Tracr exports) vectorised, with the statistics of the rounding warning.
 
 A float's exact binary value is m * 2^e with an integer mantissa m (|m| < 2^53,
-from `np.frexp`), so x * 2^P = m * 2^(e - 53 + P) and R is one `round_div` of
-integers: no float arithmetic touches a value.
+from `np.frexp`), so x * 2^P = m * 2^(e - 53 + P) and R is one `round_k` of
+integers: no float arithmetic touches a value. The same holds for a float
+param_format (spec 2.1), whose R is `round_k` of the same quotient.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from ..core.number_format import INT64_SAFE, NumberFormat, round_div
+from ..core.models import Format
+from ..core.number_format import INT64_SAFE
 from . import validate as check
 
 _MAX_SHIFT = 60  # |m| < 2^53, so m / 2^60 and m / 2^s (s >= 60) round alike in every mode
 
 
-def float_grid(values: np.ndarray, fmt: NumberFormat):
-    """(grid indices of R(x), mask of the x that are exactly on the grid) for a
-    float array; the indices are int64 when the format fits, else Python ints."""
+def float_grid(values: np.ndarray, fmt: Format):
+    """(grid indices of R(x), mask of the x that are exactly values of the format)
+    for a float array; the indices are int64 when the format fits, else Python ints."""
     a = np.asarray(values, dtype=np.float64)
     mantissa, exponent = np.frexp(a)
     m = (mantissa * float(1 << 53)).astype(np.int64)
@@ -31,23 +33,20 @@ def float_grid(values: np.ndarray, fmt: NumberFormat):
     shift[m == 0] = 0
     if (shift > 0).any() or 1 << fmt.width > INT64_SAFE:  # integers beyond int64: Python ints
         m, shift = m.astype(object), shift.astype(object)
-        pre = np.where(shift > 0, m * (2 ** np.maximum(shift, 0)), 0)
+        num = np.where(shift > 0, m * (2 ** np.maximum(shift, 0)), m)
     else:
-        pre = np.zeros_like(m)
+        num = m
     down = np.minimum(np.maximum(-shift, 0), _MAX_SHIFT)
-    den = (2 ** down) if pre.dtype == object else np.left_shift(np.int64(1), down)
-    rounded = round_div(m, den, fmt.rounding)
-    pre = np.where(shift > 0, pre, rounded)
-    exact = np.where(shift > 0, True, m % den == 0)
-    k = fmt.overflow_k(pre)
-    return k, exact & (k == pre)
+    den = (2 ** down) if num.dtype == object else np.left_shift(np.int64(1), down)
+    k = fmt.round_k(num, den)  # x * 2^F = num / den
+    return k, (num % den == 0) & (k == num // den)
 
 
 class ParamRounder:
     """R of one model's param format on its parameters; counts what was rounded.
     With `strict`, a parameter off the grid is a `UserError` naming its key."""
 
-    def __init__(self, fmt: NumberFormat, strict: bool, path: str):
+    def __init__(self, fmt: Format, strict: bool, path: str):
         self.fmt, self.strict, self.path = fmt, strict, path
         self.rounded = 0
         self.largest: tuple = (Fraction(0), None)

@@ -9,11 +9,12 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from ..errors import UserError
-from ..core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
-from .limits import check_word_bits
+from ..core.number_format import OVERFLOW_MODES, ROUNDING_MODES, FloatFormat, NumberFormat, paper_float
+from .limits import check_float_grid, check_word_bits
 from .yaml_io import exact_decimal
 
-LAYER_NORM_KEYS = ("layer_norm", "layernorm")
+FIXED_KEYS = ("int_bits", "frac_bits")
+FLOAT_KEYS = ("significand_bits", "exponent_min", "exponent_max")
 _FRACTION = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
 
 
@@ -44,10 +45,8 @@ def show(x: Fraction) -> str:
 
 
 def keys(data, allowed, path, prefix, required=()):
-    """Check a mapping's keys: unknown keys (and layer normalisation) are errors."""
+    """Check a mapping's keys: unknown keys are errors, and so are missing required ones."""
     for name in data:
-        if name in LAYER_NORM_KEYS:
-            raise UserError("layer normalisation is not supported in version 1", path, join(prefix, name))
         if name not in allowed:
             raise UserError(f"unknown key {name!r} (allowed here: {', '.join(allowed)})", path, join(prefix, name))
     for name in required:
@@ -105,9 +104,51 @@ def number(value, path, key) -> Fraction:
     raise UserError(f"expected a number, found {kind(value)}", path, key)
 
 
-def number_format(value, path, key) -> NumberFormat:
+def number_format(value, path, key):
+    """A `number_format` or `param_format`: fixed point (spec 2, `NumberFormat`) or a
+    float format (spec 2.1, `FloatFormat`: `{significand_bits, exponent_min,
+    exponent_max}` or `{paper_float: p}`), told apart by their keys."""
     value = mapping(value, path, key)
-    keys(value, ("int_bits", "frac_bits", "rounding", "overflow"), path, key, required=("int_bits", "frac_bits"))
+    floats = [name for name in FLOAT_KEYS + ("paper_float",) if name in value]
+    if not floats:
+        return _fixed_format(value, path, key)
+    for name in FIXED_KEYS:
+        if name in value:
+            raise UserError(f"{name} belongs to fixed point; a float format ({', '.join(floats)}) may not have it",
+                            path, join(key, name))
+    if value.get("overflow", "saturate") != "saturate":
+        raise UserError(f"floats saturate: overflow must be saturate, found {kind(value['overflow'])}",
+                        path, join(key, "overflow"))
+    if "paper_float" in value:
+        return _paper_float(value, path, key)
+    keys(value, FLOAT_KEYS + ("rounding", "overflow"), path, key, required=FLOAT_KEYS)
+    bits = check_word_bits(integer(value["significand_bits"], path, join(key, "significand_bits"), 1),
+                           path, join(key, "significand_bits"))
+    low = integer(value["exponent_min"], path, join(key, "exponent_min"))
+    high = integer(value["exponent_max"], path, join(key, "exponent_max"))
+    if low > high:
+        raise UserError(f"exponent_min ({low}) is above exponent_max ({high})", path, join(key, "exponent_min"))
+    if not low <= 0 <= high + bits - 1:
+        raise UserError(f"the format does not represent 1 (that needs exponent_min <= 0 <= exponent_max + "
+                        f"significand_bits - 1; found {low}, {high}, {bits}): softmax relies on R(1) = 1", path, key)
+    check_float_grid(bits + high - low + 1, path, key)  # FloatFormat.width, before kmax is built
+    return FloatFormat(bits, low, high, choice(value.get("rounding", "nearest_even"), ROUNDING_MODES, path,
+                                               join(key, "rounding")))
+
+
+def _paper_float(value, path, key) -> FloatFormat:
+    """`{paper_float: p}` (spec 2.1): Appendix A's format; only `rounding` and `overflow` beside it."""
+    keys(value, ("paper_float", "rounding", "overflow"), path, key)
+    p = integer(value["paper_float"], path, join(key, "paper_float"), 4)
+    if p % 2:
+        raise UserError(f"paper_float must be even (p/2 bits of mantissa, p/2 of exponent), found {p}",
+                        path, join(key, "paper_float"))
+    check_float_grid(p // 2 + (1 << min(p // 2, 64)) - 1, path, join(key, "paper_float"))  # its width
+    return paper_float(p, choice(value.get("rounding", "truncate"), ROUNDING_MODES, path, join(key, "rounding")))
+
+
+def _fixed_format(value, path, key) -> NumberFormat:
+    keys(value, FIXED_KEYS + ("rounding", "overflow"), path, key, required=FIXED_KEYS)
     int_bits = integer(value["int_bits"], path, f"{key}.int_bits", 1)
     frac_bits = integer(value["frac_bits"], path, f"{key}.frac_bits", 0)
     check_word_bits(int_bits + frac_bits, path, f"{key} (int_bits + frac_bits)")

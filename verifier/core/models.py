@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Optional, Union
 
 from .gate_ops import NetlistOp
-from .number_format import NumberFormat
+from .number_format import FloatFormat, NumberFormat
+
+Format = Union[NumberFormat, FloatFormat]  # spec 2 / 2.1: both carry values as grid indices
 
 Vector = tuple  # tuple[int, ...]: grid indices on the param grid
 Matrix = tuple  # tuple[Vector, ...], a list of rows: W x multiplies a column vector
@@ -48,10 +50,25 @@ class Head:
 
 
 @dataclass(frozen=True)
+class LayerNorm:
+    """Layer normalisation (spec 3.3): y_i = R(gamma_i * c_i / s + beta_i) with
+    mu = R(sum x / d), c = x - mu exact, v = R(sum c^2 / d), s = R(sqrt(v + epsilon))
+    (y_i = R(beta_i) where s = 0). `gamma`, `beta` (d_model long) and `epsilon` are
+    param-grid indices, the defaults (ones, zeros, 0) already rounded. As a block
+    of its own it replaces h by y; as an attention/mlp block's `norm` (pre-norm)
+    the block reads y while its residual adds to h."""
+
+    gamma: Vector
+    beta: Vector
+    epsilon: int
+
+
+@dataclass(frozen=True)
 class Attention:
     heads: tuple  # tuple[Head, ...]
     bo: Vector
     residual: bool = True
+    norm: Optional[LayerNorm] = None  # pre-norm: the heads read LN(h)
 
 
 @dataclass(frozen=True)
@@ -62,9 +79,10 @@ class Mlp:
     w2: Matrix
     b2: Vector
     residual: bool = True
+    norm: Optional[LayerNorm] = None  # pre-norm: the MLP reads LN(h)
 
 
-Block = Union[Attention, Mlp]
+Block = Union[Attention, Mlp, LayerNorm]
 
 
 @dataclass(frozen=True)
@@ -108,8 +126,8 @@ class Readout:
 @dataclass(frozen=True)
 class Transformer:
     path: str  # the file that defines it, for messages
-    number_format: NumberFormat
-    param_format: NumberFormat
+    number_format: Format
+    param_format: Format
     d_model: int
     embedding: dict  # token -> Vector (alphabet symbols, bos, eos)
     blocks: tuple  # tuple[Block, ...]

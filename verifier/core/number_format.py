@@ -15,6 +15,7 @@ batch evaluator (numpy integer arrays).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, get_args
@@ -40,6 +41,38 @@ def round_div(num, den, mode):
         twice = 2 * rest
         return quotient + ((twice > den) | ((twice == den) & (quotient % 2 == 1)))
     raise ValueError(f"unknown rounding mode {mode!r}")
+
+
+def isqrt(a):
+    """floor(sqrt(a)) for an int or a numpy integer array a >= 0, exact. int64 arrays
+    stay int64 (a float64 estimate, then corrected by at most one either way)."""
+    if not isinstance(a, np.ndarray):
+        return math.isqrt(a)
+    if a.dtype == object:
+        return np.frompyfunc(math.isqrt, 1, 1)(a).astype(object)
+    root = np.floor(np.sqrt(a.astype(np.float64))).astype(np.int64)
+    root = root - (root * root > a)
+    return root + ((root + 1) * (root + 1) <= a)
+
+
+def round_sqrt_div(a, b, mode, negative=False):
+    """(-1 if `negative`) * sqrt(a) / b rounded to an integer by `mode`; a >= 0, b > 0
+    integers (or numpy integer arrays). Exact: the comparisons with the candidates
+    and the midpoints are between integers (spec 3.3: the root is never
+    approximated; a tie is an exact midpoint, 4a = ((2q + 1) b)^2)."""
+    q = isqrt(a) // b  # floor(sqrt(a) / b)
+    if mode == "nearest_even":
+        twice = (2 * q + 1) * b
+        four_a = 4 * a
+        up = (four_a > twice * twice) | ((four_a == twice * twice) & (q % 2 == 1))
+        rounded = q + up
+    elif mode == "floor" and negative:  # the magnitude rounded up
+        rounded = q + (a > (q * b) * (q * b))
+    elif mode in ("floor", "truncate"):
+        rounded = q
+    else:
+        raise ValueError(f"unknown rounding mode {mode!r}")
+    return -rounded if negative else rounded
 
 
 @dataclass(frozen=True)
@@ -91,6 +124,11 @@ class NumberFormat:
         """Grid index of R(x) for an exact rational x (Fraction, int or decimal-exact value)."""
         x = Fraction(x) * self.scale
         return self.overflow_k(round_div(x.numerator, x.denominator, self.rounding))
+
+    def sqrt_k(self, a, b=1, negative=False):
+        """Grid index of R(+-y) where y * 2^F = sqrt(a) / b (a >= 0, b > 0 integers or
+        numpy integer arrays): the exactly rounded square root (layer norm, spec 3.3)."""
+        return self.overflow_k(round_sqrt_div(a, b, self.rounding, negative))
 
     def value(self, k) -> Fraction:
         return Fraction(k, self.scale)
@@ -166,6 +204,15 @@ class FloatFormat:
             return np.clip(k, self.kmin, self.kmax)
         k = round_div(num, den << shift, self.rounding) << shift
         return min(max(k, self.kmin), self.kmax)
+
+    def sqrt_k(self, a, b=1, negative=False):
+        """Grid index of R(+-y) where y * 2^F = sqrt(a) / b (a >= 0, b > 0 integers or
+        numpy integer arrays): the exactly rounded square root (layer norm, spec 3.3).
+        The binade of y is that of isqrt(a) / b (equal from 1 up, and below 2^(P-1)
+        both have spacing 1), so the shift is `_binade_shift`'s."""
+        shift = _binade_shift(isqrt(a), b, self.significand_bits)
+        k = round_sqrt_div(a, b << shift, self.rounding, negative) << shift
+        return self.overflow_k(k)
 
     def S(self, k):
         """S is R for floats (spec 2.1): a sum of two floats is not a float in general."""

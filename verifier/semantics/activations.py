@@ -1,5 +1,6 @@
-"""The functions every evaluator and the lowering share (spec 3.3 and 7): the
-softmax weight X(delta) and the activations on grid indices, as exact tables so
+"""The functions every evaluator and the lowering share (spec 2.1, 3.3 and 7): the
+softmax weight X(delta) (fixed point and float formats) and the activations on
+grid indices, as exact tables so
 that the exact evaluator, the batch evaluator and the SAT lowering agree.
 """
 
@@ -10,7 +11,7 @@ import math
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from ..core.number_format import NumberFormat
+from ..core.number_format import FloatFormat, NumberFormat
 
 GELU_NEW_C = math.sqrt(2.0 / math.pi)  # gelu_new, GPT-2's tanh form of gelu (TransformerLens's act_fn)
 
@@ -40,6 +41,46 @@ def softmax_x(delta_k: int, frac_bits: int, exp_frac_bits: int) -> int:
             if abs(rest - Decimal("0.5")) > margin:
                 return low + (rest > Decimal("0.5"))
         digits *= 2
+
+
+@functools.lru_cache(maxsize=None)
+def softmax_x_float(delta_k: int, fmt: FloatFormat) -> int:
+    """Grid index (on the format's own 2^-F grid) of X(delta) = R(e^delta) in the
+    float format `fmt`, by its rounding mode (spec 2.1), for delta = delta_k * 2^-F <= 0.
+
+    e^delta is irrational for delta != 0, so it is never a boundary of R (a value
+    of the format or a midpoint): an interval around it, narrowed with `decimal`
+    until R (monotone) gives both ends the same value, decides R exactly."""
+    if delta_k > 0:
+        raise ValueError("softmax_x_float needs delta <= 0")
+    F = fmt.frac_bits
+    if delta_k == 0:
+        return fmt.R(1)
+    # e^delta < 2^-(F+1), half the smallest spacing, once delta < -(F + 1): R gives 0 in every mode
+    if delta_k < -(F + 1) << F:
+        return 0
+    digits = 40
+    while True:
+        with localcontext() as ctx:
+            ctx.prec = digits
+            delta = Decimal(delta_k) / Decimal(1 << F)
+            scaled = Fraction(delta.exp() * (1 << F))  # e^delta * 2^F, each step correctly rounded
+        # three roundings of relative error 10^(1-digits) each, the first one scaled by |delta|
+        slack = Fraction(int(-delta) + 4, 10 ** (digits - 2))
+        low, high = scaled * (1 - slack), scaled * (1 + slack)
+        k = fmt.round_k(low.numerator, low.denominator)
+        if k == fmt.round_k(high.numerator, high.denominator):
+            return k
+        digits *= 2
+
+
+def softmax_k(delta_k: int, fmt, exp_frac_bits: int) -> int:
+    """X(delta) for a softmax head (spec 3.3 and 2.1) on its 2^-exp_frac_bits grid:
+    e^delta to nearest on that grid for fixed point, the float format's own R(e^delta)
+    for a float one (where exp_frac_bits is its F)."""
+    if fmt.is_float:
+        return softmax_x_float(delta_k, fmt)
+    return softmax_x(delta_k, fmt.frac_bits, exp_frac_bits)
 
 
 def _sigmoid(x: float) -> float:

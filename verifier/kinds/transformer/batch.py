@@ -4,17 +4,19 @@ of one length at once, with exact integer numpy arithmetic.
 Values are grid indices k (value k * 2^-F); parameters are integers on their 2^-P
 grid, so R(W x + b) is `round_k(W_int @ k + b_int * 2^F, 2^P)`, scores R(Q.K) are
 `round_k(Q @ K^T, 2^F)`, a softmax output is `round_k(sum e V, sum e)` with e on
-the 2^-E grid. Arrays are int64 when a bound on every intermediate sum shows that
-it fits, else Python ints (dtype object).
+the 2^-E grid; layer norm as in `evaluate.layer_norm`, with the format's
+`sqrt_k` on arrays. Float formats (spec 2.1) change only R (`round_k`), S and X.
+Arrays are int64 when a bound on every intermediate sum shows that it fits, else
+Python ints (dtype object).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...core.models import Attention, Transformer
+from ...core.models import Attention, LayerNorm, Transformer
 from ...core.number_format import INT64_SAFE
-from ...semantics.activations import activation_k, softmax_x
+from ...semantics.activations import activation_k, softmax_k
 from . import sequence
 
 
@@ -23,7 +25,11 @@ def _dtype(model: Transformer, N: int):
     fmt, pfmt = model.number_format, model.param_format
     A, Pm = -fmt.kmin, -pfmt.kmin  # largest magnitudes of a value and a parameter grid index
     terms, key_dims, exp_bits = model.d_model, 1, 0
+    F, P, d = fmt.frac_bits, pfmt.frac_bits, model.d_model
+    normed = any(isinstance(block, LayerNorm) or block.norm is not None for block in model.blocks)
     for block in model.blocks:
+        if isinstance(block, LayerNorm):
+            continue
         if isinstance(block, Attention):
             terms = max(terms, sum(len(head.wv) for head in block.heads))
             for head in block.heads:
@@ -34,6 +40,11 @@ def _dtype(model: Transformer, N: int):
     # affine maps and the readout: terms products Pm * A plus a bias below Pm * 2^F <= Pm * A;
     # scores: key_dims products A * A; softmax numerators: N weights <= 2^E times A
     bound = max((terms + 1) * Pm * A, key_dims * A * A, N * (1 << exp_bits) * A)
+    if normed:
+        # layer norm: sum c^2 (|c| <= 2A); the root's argument a and its tests 4a, ((2q + 1) b)^2
+        # with b = 2^P (times the float shift, below sqrt(a)); (gamma c + beta s) 2^F and s 2^P
+        root = (A << (F + 2 * P)) + (Pm << (2 * F + P))
+        bound = max(bound, 4 * d * A * A, 8 * root + (2 << 2 * P), (3 * Pm * A) << F, A << P)
     return np.int64 if bound < INT64_SAFE else object
 
 
@@ -66,7 +77,7 @@ class _Runner:
         if head.type == "softmax":
             delta = np.where(visible, s - m, 0)
             levels, inverse = np.unique(delta, return_inverse=True)
-            table = np.array([softmax_x(int(d), self.F, head.exp_frac_bits) for d in levels], dtype=self.dtype)
+            table = np.array([softmax_k(int(d), fmt, head.exp_frac_bits) for d in levels], dtype=self.dtype)
             e = np.where(visible, table[inverse.reshape(delta.shape)], 0).astype(self.dtype)
             return fmt.round_k(e @ V, e.sum(axis=-1, keepdims=True))
         if head.type == "hard":
@@ -88,6 +99,17 @@ class _Runner:
             a = self.head(head, h, visible)
             total = total + a @ _ints(head.wo, self.dtype).T
         return self.fmt.round_k(total, 1 << self.P)
+
+    def layer_norm(self, norm: LayerNorm, h):
+        """Layer norm on the last axis of h (spec 3.3; `evaluate.layer_norm`)."""
+        fmt, F, P = self.fmt, self.F, self.P
+        mu = fmt.round_k(h.sum(axis=-1, keepdims=True), h.shape[-1])
+        c = h - mu
+        v = fmt.round_k((c * c).sum(axis=-1, keepdims=True), h.shape[-1] << F)
+        s = fmt.sqrt_k((v * (1 << (F + 2 * P)) + (norm.epsilon << (2 * F + P))).astype(self.dtype), 1 << P)
+        gamma, beta = _ints(norm.gamma, self.dtype), _ints(norm.beta, self.dtype)
+        scaled = fmt.round_k((gamma * c + beta * s) * (1 << F), np.where(s == 0, 1, s) * (1 << P))
+        return np.where(s == 0, fmt.round_k(beta * (1 << F), 1 << P), scaled).astype(self.dtype)
 
     def mlp(self, block, h):
         z = self.affine(h, block.w1, block.b1)
@@ -114,7 +136,11 @@ def _transformer(model: Transformer, words, alphabet, outputs):
         h[:, p] = table[words[:, i]]
     fmt = model.number_format
     for block in model.blocks:
-        out = run.attention(block, h) if isinstance(block, Attention) else run.mlp(block, h)
+        if isinstance(block, LayerNorm):
+            h = run.layer_norm(block, h)
+            continue
+        y = run.layer_norm(block.norm, h) if block.norm is not None else h
+        out = run.attention(block, y) if isinstance(block, Attention) else run.mlp(block, y)
         h = fmt.S(h + out) if block.residual else out
     readout = model.readout
     scores = h[:, list(lay.read)] @ _ints(readout.weights, run.dtype).T + _ints(readout.bias, run.dtype, run.F)

@@ -3,10 +3,13 @@ arithmetic of one exact evaluation and an upper estimate of its lowering."""
 
 from __future__ import annotations
 
+import math
+
 from ...casefile.limits import MAX_MITER_GATES
-from ...core.models import Attention, Transformer
+from ...core.models import Attention, LayerNorm, Transformer
 from ...errors import UserError
 from . import sequence
+from .lower import unsupported
 
 
 def work_per_string(model: Transformer, n: int, outputs: str) -> int:
@@ -16,6 +19,10 @@ def work_per_string(model: Transformer, n: int, outputs: str) -> int:
     d = model.d_model
     per_position = d
     for block in model.blocks:
+        if isinstance(block, LayerNorm) or block.norm is not None:
+            per_position += 4 * d  # mean, squares, the root, the scaled outputs
+        if isinstance(block, LayerNorm):
+            continue
         if isinstance(block, Attention):
             for head in block.heads:
                 dq, dv = len(head.wq), len(head.wv)
@@ -25,9 +32,12 @@ def work_per_string(model: Transformer, n: int, outputs: str) -> int:
     return N * per_position
 
 
-def gates_estimate(model: Transformer, n: int, outputs: str) -> int:
+def gates_estimate(model: Transformer, n: int, outputs: str) -> float:
     """About the gates the model lowers to at length n: each multiply-add is about
-    one gate per bit of its words (I+F)."""
+    one gate per bit of its words; infinite for a model the lowering does not
+    build yet (`lower.unsupported`), so `--method auto` enumerates it."""
+    if unsupported(model) is not None:
+        return math.inf
     return work_per_string(model, n, outputs) * model.number_format.width
 
 
@@ -37,13 +47,17 @@ def estimate_gates(model: Transformer, n: int) -> int:
     per position for every nonzero constant weight, and per pair of positions
     for the scores and weighted values of every head."""
     N = n + (model.bos is not None) + (model.eos is not None)
-    w = model.number_format.int_bits + model.number_format.frac_bits + 1
+    fmt = model.number_format
+    # a float word is sign, exponent and significand bits (issue 18), not its grid's width
+    w = 2 + fmt.significand_bits + (fmt.exponent_max - fmt.exponent_min).bit_length() if fmt.is_float else fmt.width + 1
     constants, pairs = _nonzero(model.readout.weights), 0
     for block in model.blocks:
         if isinstance(block, Attention):
             for head in block.heads:
                 constants += sum(map(_nonzero, (head.wq, head.wk, head.wv, head.wo)))
                 pairs += len(head.wq) + len(head.wv)
+        elif isinstance(block, LayerNorm):
+            constants += 2 * model.d_model
         else:
             constants += _nonzero(block.w1) + _nonzero(block.w2)
     return w * w * (N * (constants + model.d_model * len(model.blocks)) + N * N * pairs)

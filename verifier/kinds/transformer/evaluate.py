@@ -1,10 +1,11 @@
 """Exact evaluator of a transformer (spec 3): the reference semantics, on integer
-grid indices (Python ints, so nothing overflows).
+grid indices (Python ints, so nothing overflows), for fixed-point and float
+number formats alike (spec 2.1: `round_k` is the format's R, `S` is R for floats).
 
 Every matrix-vector product plus bias is exact and rounded once by R; attention
 scores R(Q.K); softmax weights X(s - m) from the exact, unsaturated difference;
 a_p = R(sum e V / sum e) with one rounding; o_p = R(sum over heads wo a + bo);
-residual S(h + o); readout exact.
+residual S(h + o); layer norm with an exactly rounded square root; readout exact.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import operator
 from fractions import Fraction
 
-from ...core.models import Attention, Readout, Transformer
-from ...semantics.activations import activation_k, softmax_x
+from ...core.models import Attention, LayerNorm, Readout, Transformer
+from ...semantics.activations import activation_k, softmax_k
 from . import sequence
 
 # -- transformer ------------------------------------------------------------------
@@ -54,7 +55,7 @@ def _head(model: Transformer, head, h: list) -> dict:
         m = max(s.values())
         best = [q for q in seen if s[q] == m]
         if head.type == "softmax":
-            e = {q: softmax_x(s[q] - m, F, head.exp_frac_bits) for q in seen}
+            e = {q: softmax_k(s[q] - m, fmt, head.exp_frac_bits) for q in seen}
             total = sum(e.values())
             a = [fmt.round_k(sum(e[q] * V[q][j] for q in seen), total) for j in range(len(head.wv))]
             weights.append([e.get(q) for q in range(N)])
@@ -97,6 +98,32 @@ def _mlp(model: Transformer, block, h: list) -> tuple:
                  "pre": pre, "hidden": hidden, "output": out}
 
 
+def layer_norm(model: Transformer, norm: LayerNorm, x: list) -> tuple:
+    """(y, (mu, v, s)) for one position (spec 3.3): mu = R(sum x / d), c = x - mu
+    exact, v = R(sum c^2 / d), s = R(sqrt(v + epsilon)) exactly rounded, y_i =
+    R(gamma_i c_i / s + beta_i), or R(beta_i) where s = 0. Grid indices: x, c, mu,
+    v, s on 2^-F; gamma, beta, epsilon on the param grid 2^-P."""
+    fmt, F, P = model.number_format, model.number_format.frac_bits, model.param_format.frac_bits
+    mu = fmt.round_k(sum(x), len(x))
+    c = [xi - mu for xi in x]
+    v = fmt.round_k(sum(ci * ci for ci in c), len(x) << F)  # sum c^2 on 2^-2F, over d, to 2^-F
+    # (v + epsilon) * 2^2F = (v 2^(F+P) + epsilon 2^2F) / 2^P, so s * 2^F = sqrt(that * 2^P) / 2^P
+    s = fmt.sqrt_k(((v << (F + P)) + (norm.epsilon << 2 * F)) << P, 1 << P)
+    if s == 0:
+        y = [fmt.round_k(b << F, 1 << P) for b in norm.beta]
+    else:  # gamma c / s + beta = (gamma c + beta s) / (s 2^P) in values; times 2^F for the grid
+        y = [fmt.round_k((g * ci + b * s) << F, s << P) for g, b, ci in zip(norm.gamma, norm.beta, c)]
+    return y, (mu, v, s)
+
+
+def _normed(model: Transformer, norm: LayerNorm, h: list) -> tuple:
+    """Layer norm at every position: (y per position, detail for the trace)."""
+    runs = [layer_norm(model, norm, x) for x in h]
+    y = [row for row, _ in runs]
+    return y, {"kind": "layer_norm", "mean": [r[1][0] for r in runs], "variance": [r[1][1] for r in runs],
+               "root": [r[1][2] for r in runs], "output": y}
+
+
 def readout_bits(readout: Readout, scores: list) -> list:
     """The output bits of one read position from its exact readout scores (models.Readout)."""
     if readout.kind == "threshold":
@@ -111,7 +138,8 @@ def forward(model: Transformer, word, outputs: str) -> dict:
     """Run a transformer on one string (spec 3) with every intermediate value as an
     integer grid index: `stages[k][p][d]` is h after the embedding (k = 0) and after
     block k; `blocks[k]` holds each head's scores, maxima, softmax weights, chosen
-    positions and outputs (attention) or pre-activations and activations (mlp);
+    positions and outputs (attention), pre-activations and activations (mlp), or
+    means, variances, roots and outputs (layer norm, also as `norm` of a pre-norm block);
     `scores[r][c]` the exact readout value c at the r-th read position on the
     2^-(P+F) grid; `bits` the output bits."""
     fmt = model.number_format
@@ -122,7 +150,15 @@ def forward(model: Transformer, word, outputs: str) -> dict:
     h = [list(sequence.embed(model, t, row)) for t, row in zip(toks, rows)]
     stages, blocks = [h], []
     for block in model.blocks:
-        out, detail = (_attention if isinstance(block, Attention) else _mlp)(model, block, h)
+        if isinstance(block, LayerNorm):
+            h, detail = _normed(model, block, h)
+            stages.append(h)
+            blocks.append(detail)
+            continue
+        y, norm = _normed(model, block.norm, h) if block.norm is not None else (h, None)
+        out, detail = (_attention if isinstance(block, Attention) else _mlp)(model, block, y)
+        if norm is not None:
+            detail["norm"] = norm
         if block.residual:
             h = [[fmt.S(a + b) for a, b in zip(x, o)] for x, o in zip(h, out)]
         else:
@@ -137,12 +173,13 @@ def forward(model: Transformer, word, outputs: str) -> dict:
 
 
 def _values(tree, den: int):
-    """Grid indices (nested in lists and dicts) as the exact Fractions k / den; None kept."""
+    """Grid indices (nested in lists and dicts) as the exact Fractions k / den; None
+    and strings (a detail's `kind`) kept."""
     if isinstance(tree, list):
         return [_values(v, den) for v in tree]
     if isinstance(tree, dict):
         return {k: _values(v, den) for k, v in tree.items()}
-    return None if tree is None else Fraction(tree, den)
+    return tree if tree is None or isinstance(tree, str) else Fraction(tree, den)
 
 
 def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
@@ -154,7 +191,11 @@ def trace(model: Transformer, word, alphabet, outputs: str) -> dict:
     blocks = []
     for block, detail in zip(model.blocks, run["blocks"]):
         detail = dict(detail)
-        if detail["kind"] == "attention":
+        if "norm" in detail:
+            detail["norm"] = _values(detail["norm"], scale)
+        if detail["kind"] == "layer_norm":
+            detail = _values(detail, scale)
+        elif detail["kind"] == "attention":
             heads = []
             for head, info in zip(block.heads, detail["heads"]):
                 info = dict(info)

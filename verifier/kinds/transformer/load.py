@@ -17,7 +17,7 @@ from ...errors import UserError
 from ...casefile import validate as check
 from ...casefile.expr import compile_expr
 from ...casefile.limits import check_word_bits, count_parameters
-from ...core.models import Attention, Head, Mlp, Positional, Readout, Transformer
+from ...core.models import Attention, Head, LayerNorm, Mlp, Positional, Readout, Transformer
 from ...casefile.params import ParamRounder
 
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp")
@@ -50,11 +50,23 @@ def grid_array(rounder: ParamRounder, array: np.ndarray, key: str) -> np.ndarray
     if array.dtype.kind == "f":
         return rounder.floats(array, key)
     exact = array.astype(object) * rounder.fmt.scale
-    k = rounder.fmt.overflow_k(exact)
+    k = rounder.fmt.round_k(exact)
     for where in np.argwhere(k != exact):
         where = tuple(int(i) for i in where)
         rounder.scalar(int(array[where]), key + "".join(f"[{i}]" for i in where))
     return k
+
+
+def softmax_grid(fmt, data, path, key) -> int:
+    """E, the grid 2^-E of a softmax head's weights X(delta): `exp_frac_bits` (default
+    F) for fixed point; for a float number format F itself, the weights being the
+    format's own R(e^delta), where `exp_frac_bits` is a load error (spec 2.1)."""
+    if fmt.is_float:
+        if "exp_frac_bits" in data:
+            raise UserError("exp_frac_bits is for fixed point: with a float number_format the softmax weights are "
+                            "R(e^delta) in that format", path, key)
+        return fmt.frac_bits
+    return check_word_bits(check.integer(data.get("exp_frac_bits", fmt.frac_bits), path, key, 0), path, key)
 
 
 def _shape_text(array: np.ndarray) -> str:
@@ -221,16 +233,25 @@ class TransformerLoader:
         return Readout("argmax", rows, bias, tuple(sorted({labels.index(x) for x in accept})), tuple(labels))
 
     def _block(self, value, key):
+        """`attention:` or `mlp:` with `residual` and `norm` (pre-norm) beside it, or
+        `layer_norm:` alone (spec 3.3)."""
         value = check.mapping(value, self.path, key)
-        check.keys(value, ("attention", "mlp", "residual"), self.path, key)
-        kinds = [k for k in ("attention", "mlp") if k in value]
+        check.keys(value, ("attention", "mlp", "layer_norm", "residual", "norm"), self.path, key)
+        kinds = [k for k in ("attention", "mlp", "layer_norm") if k in value]
         if len(kinds) != 1:
-            raise UserError("a block has exactly one of the keys attention, mlp", self.path, key)
+            raise UserError("a block has exactly one of the keys attention, mlp, layer_norm", self.path, key)
+        if kinds == ["layer_norm"]:
+            for name in ("residual", "norm"):
+                if name in value:
+                    raise UserError(f"a layer_norm block takes no {name} key (it replaces h by its output)",
+                                    self.path, f"{key}.{name}")
+            return self._layer_norm(value["layer_norm"], f"{key}.layer_norm")
         residual = value.get("residual", True)
         if not isinstance(residual, bool):
             raise UserError(f"expected true or false, found {check.kind(residual)}", self.path, f"{key}.residual")
+        norm = self._layer_norm(value["norm"], f"{key}.norm") if "norm" in value else None
         if kinds == ["mlp"]:
-            return self._mlp(value["mlp"], f"{key}.mlp", residual)
+            return self._mlp(value["mlp"], f"{key}.mlp", residual, norm)
         key = f"{key}.attention"
         body = check.mapping(value["attention"], self.path, key)
         check.keys(body, ("heads", "bo"), self.path, key, required=("heads",))
@@ -238,7 +259,20 @@ class TransformerLoader:
         if not isinstance(heads, list) or not heads:
             raise UserError(f"expected a non-empty list of heads, found {check.kind(heads)}", self.path, f"{key}.heads")
         heads = tuple(self._head(h, f"{key}.heads[{i}]") for i, h in enumerate(heads))
-        return Attention(heads, self._bias(body, "bo", key, self.d), residual)
+        return Attention(heads, self._bias(body, "bo", key, self.d), residual, norm)
+
+    def _layer_norm(self, value, key) -> LayerNorm:
+        """`{gamma, beta, epsilon}` (spec 3.3), each optional; the defaults (ones, zeros,
+        0) are parameters too, rounded by the param format's R like the others."""
+        value = check.mapping(value, self.path, key)
+        check.keys(value, ("gamma", "beta", "epsilon"), self.path, key)
+        gamma = self.vector(value["gamma"], f"{key}.gamma", self.d) if "gamma" in value \
+            else tuple(self.param(1, f"{key}.gamma[{i}]") for i in range(self.d))
+        beta = self._bias(value, "beta", key, self.d)
+        epsilon = check.number(value.get("epsilon", 0), self.path, f"{key}.epsilon")
+        if epsilon < 0:
+            raise UserError(f"epsilon must be at least 0, found {check.show(epsilon)}", self.path, f"{key}.epsilon")
+        return LayerNorm(gamma, beta, self.rounder.scalar(epsilon, f"{key}.epsilon"))
 
     def _head(self, value, key):
         path = self.path
@@ -257,16 +291,16 @@ class TransformerLoader:
         tie = check.choice(value.get("tie", "leftmost"), ("leftmost", "rightmost"), path, f"{key}.tie")
         exp_bits = None
         if kind == "softmax":
-            exp_bits = check_word_bits(check.integer(value.get("exp_frac_bits", self.fmt.frac_bits), path,
-                                                     f"{key}.exp_frac_bits", 0), path, f"{key}.exp_frac_bits")
+            exp_bits = softmax_grid(self.fmt, value, path, f"{key}.exp_frac_bits")
         return Head(kind, mask, wq, wk, wv, wo,
                     self._bias(value, "bq", key, len(wq)), self._bias(value, "bk", key, len(wq)),
                     self._bias(value, "bv", key, len(wv)), tie, exp_bits)
 
-    def _mlp(self, value, key, residual):
+    def _mlp(self, value, key, residual, norm):
         value = check.mapping(value, self.path, key)
         check.keys(value, ("w1", "b1", "activation", "w2", "b2"), self.path, key, required=("w1", "activation", "w2"))
         w1 = self.matrix(value["w1"], f"{key}.w1", cols=self.d)
         activation = check.choice(value["activation"], ACTIVATIONS, self.path, f"{key}.activation")
         w2 = self.matrix(value["w2"], f"{key}.w2", rows=self.d, cols=len(w1))
-        return Mlp(w1, self._bias(value, "b1", key, len(w1)), activation, w2, self._bias(value, "b2", key, self.d), residual)
+        return Mlp(w1, self._bias(value, "b1", key, len(w1)), activation, w2, self._bias(value, "b2", key, self.d),
+                   residual, norm)

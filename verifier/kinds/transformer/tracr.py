@@ -38,10 +38,9 @@ import numpy as np
 
 from ...errors import UserError
 from ...casefile import validate as check
-from ...casefile.limits import check_word_bits
 from ...core.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from ...casefile.params import ParamRounder
-from .load import grid_array, read_npz
+from .load import grid_array, read_npz, softmax_grid
 from ...casefile.yaml_io import read_data
 
 TRACR_KEYS = ("tracr", "number_format", "param_format", "strict_params", "exp_frac_bits", "readout")
@@ -55,17 +54,8 @@ def _scaled_index(value: float, key_size: int, fmt) -> tuple:
         target = Fraction(value) / root
         k = fmt.R(target)
         return k, target, abs(fmt.value(k) - target)
-    square = exact * exact / key_size  # (target * 2^P)^2
-    low = math.isqrt(square.numerator // square.denominator)  # floor(|target| * 2^P); never equal: irrational
-    floor = low if exact > 0 else -low - 1
-    above_half = 4 * exact * exact > (2 * floor + 1) ** 2 * key_size  # |y| beyond |floor + 1/2|
-    if fmt.rounding == "floor":
-        k = floor
-    elif fmt.rounding == "truncate":
-        k = floor + (exact < 0)
-    else:  # nearest: no ties for an irrational value
-        k = floor + (above_half if exact > 0 else not above_half)
-    k = fmt.overflow_k(k)
+    square = exact * exact / key_size  # (target * 2^P)^2 = num / den: the root is sqrt(num * den) / den
+    k = fmt.sqrt_k(square.numerator * square.denominator, square.denominator, negative=exact < 0)
     change = abs(Fraction(k, fmt.scale) - Fraction(value / math.sqrt(key_size)))
     return k, None, change
 
@@ -119,8 +109,7 @@ def load_tracr(data, path, prefix, alphabet, outputs, warn) -> Transformer:
     strict = data.get("strict_params", False)
     if not isinstance(strict, bool):
         raise UserError(f"expected true or false, found {check.kind(strict)}", path, key("strict_params"))
-    exp_bits = check_word_bits(check.integer(data.get("exp_frac_bits", fmt.frac_bits), path, key("exp_frac_bits"), 0),
-                               path, key("exp_frac_bits"))
+    exp_bits = softmax_grid(fmt, data, path, key("exp_frac_bits"))
     rounder = ParamRounder(pfmt, strict, export.params_path)
 
     if export.field("layer_norm", (bool,)):
