@@ -217,12 +217,13 @@ def test_set_and_sweep_vary_float_fields(tmp_path):
     assert run.exit_code in (0, 1) and '"verdict"' in run.output, run.output
     run = CliRunner().invoke(main, ["prove", path, "--set", "left.number_format.exponent_min=3"])
     assert run.exit_code == 2 and "does not represent 1" in run.output
+    plot = str(tmp_path / "sweep.png")
     run = CliRunner().invoke(main, ["sweep", path, "--vary", "left.number_format.significand_bits=2:4",
-                                    "--max-len", "3", "--json"])
+                                    "--max-len", "3", "--json", "--plot", plot])
     assert run.exit_code == 0, run.output
     assert run.output.count('"verdict"') == 3
     run = CliRunner().invoke(main, ["sweep", path, "--vary", "left.number_format.exponent_min=-3:-2",
-                                    "--max-len", "2", "--json"])
+                                    "--max-len", "2", "--json", "--plot", plot])
     assert run.exit_code == 0, run.output
 
 
