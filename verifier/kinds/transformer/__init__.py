@@ -1,6 +1,6 @@
 """The transformer kind (spec 3): `load.py` (inline or model-file mappings),
-`tracr.py` (Tracr exports), `sequence.py` (the token layout), `evaluate.py`,
-`batch.py`, `lower.py`, `cost.py`."""
+`tracr.py` (Tracr exports), `transformerlens.py` (TransformerLens exports),
+`sequence.py` (the token layout), `evaluate.py`, `batch.py`, `lower.py`, `cost.py`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from ..kind import ModelKind
 from . import batch, cost, evaluate, lower, sequence
 from .load import TransformerLoader
 from .tracr import load_tracr
+from .transformerlens import load_transformerlens
 
 
 def load(body, path, prefix, alphabet, outputs, warn) -> Transformer:
-    """A `transformer:` mapping: a Tracr export (`{tracr: FOLDER}`) or spec 3's mapping."""
+    """A `transformer:` mapping: a Tracr export (`{tracr: FOLDER}`), a TransformerLens export
+    (`{transformerlens: FOLDER}`) or spec 3's mapping."""
     if "tracr" in body:
         return load_tracr(body, path, prefix, alphabet, outputs, warn)
+    if "transformerlens" in body:
+        return load_transformerlens(body, path, prefix, alphabet, outputs, warn)
     return TransformerLoader(path, prefix, alphabet, warn).load(body)
 
 
