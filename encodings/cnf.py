@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.walker import IrWalker
 from ..errors import UserError
 from . import cardinality, pseudo_boolean
 from .gates import and_clauses, const_clauses, or_clauses, xor_clauses
@@ -78,22 +79,18 @@ def encode(circuit, roots, pool, options: EncodingOptions = EncodingOptions()) -
     start = pool.top
     encoder = _Encoder(pool, options)
     encoding = Encoding(encoder.clauses)
-    lits = encoding.lits
-    for node in circuit.cone(roots):
-        gate = circuit.gates[node]
-        lits[node] = _ENCODE[gate.op](encoder, gate, [lits[a] for a in gate.inputs])
+    encoder.walk(circuit, circuit.cone(roots), encoding.lits)
     encoding.variables = pool.top - start
     return encoding
 
 
-@dataclass
-class _Encoder:
-    """The state one `encode` call shares between its gates."""
+class _Encoder(IrWalker):
+    """Each IR op's literal and clauses; the state one `encode` call shares between its gates."""
 
-    pool: object
-    options: EncodingOptions
-    clauses: list = field(default_factory=list)
-    true_lit: int = 0  # 0 until a constant is needed
+    def __init__(self, pool, options: EncodingOptions):
+        self.pool, self.options = pool, options
+        self.clauses = []
+        self.true_lit = 0  # 0 until a constant is needed
 
     def constant(self, value: bool) -> int:
         if not self.true_lit:
@@ -107,18 +104,24 @@ class _Encoder:
         self.clauses.extend(clauses_of(y, ins, *extra))
         return y
 
-    def threshold(self, gate, ins) -> int:
+    def walk_input(self, gate, ins) -> int:
+        return self.pool.id()
+
+    def walk_const(self, gate, ins) -> int:
+        return self.constant(gate.value)
+
+    def walk_not(self, gate, ins) -> int:
+        return -ins[0]
+
+    def walk_and(self, gate, ins) -> int:
+        return self.gate(and_clauses, ins)
+
+    def walk_or(self, gate, ins) -> int:
+        return self.gate(or_clauses, ins)
+
+    def walk_xor(self, gate, ins) -> int:
+        return self.gate(xor_clauses, ins, self.pool)
+
+    def walk_threshold(self, gate, ins) -> int:
         value = threshold_value(ins, gate.weights, gate.t, self.pool, self.options, self.clauses)
         return self.constant(value) if value is True or value is False else value
-
-
-# IR op -> (encoder, gate, input literals) -> the gate's literal
-_ENCODE = {
-    "input": lambda encoder, gate, ins: encoder.pool.id(),
-    "const": lambda encoder, gate, ins: encoder.constant(gate.value),
-    "not": lambda encoder, gate, ins: -ins[0],
-    "and": lambda encoder, gate, ins: encoder.gate(and_clauses, ins),
-    "or": lambda encoder, gate, ins: encoder.gate(or_clauses, ins),
-    "xor": lambda encoder, gate, ins: encoder.gate(xor_clauses, ins, encoder.pool),
-    "threshold": _Encoder.threshold,
-}

@@ -1,6 +1,7 @@
-"""The gate ops are defined once (`core/gate_ops.py`): every dispatch table
-covers every op of its kind, and the tables agree gate by gate with the exact
-evaluator's, on every assignment of small fan-ins."""
+"""The gate ops are defined once (`core/gate_ops.py`) and every pass over gates
+is a walker (`core/walker.py`): a walker that misses an op cannot be defined,
+and the passes agree gate by gate with the exact evaluator, on every assignment
+of small fan-ins."""
 
 import itertools
 
@@ -11,31 +12,36 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 from tcverify.kinds.circuit.load import parse_netlist
 from tcverify.core.models import Gate, Netlist
-from tcverify.exporters import netlist as netlist_writer
+from tcverify.core import ir
+from tcverify.core.gate_ops import IR_OPS, NETLIST_OPS, SOURCE_OPS, majority_threshold
+from tcverify.core.walker import IrWalker, NetlistWalker
 from tcverify.encodings import cnf
 from tcverify.exporters import aiger as aiger_lowering
-from tcverify.core import ir
-from tcverify.kinds.circuit import lower
+from tcverify.exporters import netlist as netlist_writer
+from tcverify.kinds.circuit import batch, evaluate, lower
 from tcverify.proving import sweeping
-from tcverify.kinds.circuit import batch, evaluate
-from tcverify.core.gate_ops import IR_OPS, NETLIST_OPS, SOURCE_OPS, majority_threshold
-
-TABLES = [
-    ("exact evaluator", evaluate.GATE_VALUE, set(NETLIST_OPS)),
-    ("batch evaluator", batch._NETLIST_BATCH, set(NETLIST_OPS)),
-    ("lowering to the IR", lower._LOWER, set(NETLIST_OPS)),
-    ("IR evaluate", ir._EVALUATE, set(IR_OPS)),
-    ("CNF encoding", cnf._ENCODE, set(IR_OPS)),
-    ("sweeping's simulation", sweeping._SIMULATE, set(IR_OPS)),
-    ("sweeping's rebuild", sweeping._REBUILD, set(IR_OPS)),
-    ("AIGER lowering", aiger_lowering._LOWER, set(IR_OPS)),
-    ("netlist writer", netlist_writer._NETLIST_FIELDS, set(IR_OPS) - {"input"}),  # inputs are wires
-]
 
 
-@pytest.mark.parametrize("name, table, ops", TABLES, ids=[name for name, _, _ in TABLES])
-def test_every_table_covers_every_op(name, table, ops):
-    assert set(table) == ops, f"{name}: missing {ops - set(table)}, extra {set(table) - ops}"
+def handlers(ops, leave_out=None) -> dict:
+    return {f"walk_{op}": (lambda self, gate, ins: None) for op in ops if op != leave_out}
+
+
+@pytest.mark.parametrize("family, ops", [(IrWalker, IR_OPS), (NetlistWalker, NETLIST_OPS)])
+def test_a_walker_missing_an_op_cannot_be_defined(family, ops):
+    type("Complete", (family,), handlers(ops))  # every op handled: defined
+    for op in ops:
+        with pytest.raises(TypeError, match=f"does not handle the gate ops {op} "):
+            type("Partial", (family,), handlers(ops, leave_out=op))
+    with pytest.raises(TypeError, match="does not handle"):
+        type("NotCallable", (family,), handlers(ops) | {f"walk_{ops[0]}": 1})
+
+
+def test_a_walker_visits_in_topological_order():
+    """A subclass's values are those of its handlers, inputs first (here: depths)."""
+    circuit = ir.GateCircuit(2, "ab")
+    x, y = circuit.input(0, "a"), circuit.input(1, "b")
+    top = circuit.or_(circuit.and_(x, y), circuit.not_(x))
+    assert circuit.depths()[top] == 2 and circuit.depths()[circuit.not_(x)] == 0
 
 
 def test_netlist_and_ir_ops_relate():
@@ -49,6 +55,16 @@ def test_netlist_and_ir_ops_relate():
 def test_majority_threshold_is_strict_majority(m):
     for ones in range(m + 1):
         assert (ones >= majority_threshold(m)) == (2 * ones > m)
+
+
+def spec_value(gate, values) -> int:
+    """A netlist gate's value as spec 4.1 defines it."""
+    if gate.op == "threshold":
+        return int(sum(w * v for w, v in zip(gate.weights, values)) >= gate.t)
+    if gate.op == "majority":
+        return int(2 * sum(values) > len(values))
+    return {"and": lambda: int(all(values)), "or": lambda: int(any(values)), "not": lambda: 1 - values[0],
+            "xor": lambda: sum(values) % 2, "const": lambda: gate.value}[gate.op]()
 
 
 def small_gates():
@@ -69,12 +85,12 @@ def small_gates():
 
 
 @pytest.mark.parametrize("gate", list(small_gates()), ids=lambda g: f"{g.op}{len(g.inputs)}w{g.weights}t{g.t}v{g.value}")
-def test_tables_agree_with_the_exact_evaluator(gate):
+def test_passes_agree_with_the_exact_evaluator(gate):
     n = 3
     netlist = Netlist(("0", "1"), n, (gate,), ("g",))
     words = list(itertools.product("01", repeat=n))
     expected = [evaluate.run_netlist(netlist, w) for w in words]
-    assert expected == [[evaluate.GATE_VALUE[gate.op](gate, [int(w[int(name[2])]) for name in gate.inputs])] for w in words]
+    assert expected == [[spec_value(gate, [int(w[int(name[2])]) for name in gate.inputs])] for w in words]
 
     indices = np.array([[int(a) for a in w] for w in words])
     assert batch.run_netlist_batch(netlist, indices).astype(int).tolist() == expected
@@ -83,6 +99,13 @@ def test_tables_agree_with_the_exact_evaluator(gate):
     root, = lower.lower_netlist(netlist, circuit)
     onehot = np.stack([indices == 0, indices == 1], axis=2)
     assert circuit.evaluate(onehot, [root]).astype(int).tolist() == expected
+
+    # sweeping's bit-parallel simulation (64 strings a word) and its copy of the circuit
+    packed = sweeping.simulate(circuit, circuit.cone([root]), np.resize(indices, (64, n)))
+    assert np.unpackbits(packed[root].view(np.uint8), bitorder="little")[:len(words)].tolist() == [b for [b] in expected]
+    copy = ir.GateCircuit(n, "01")
+    image = sweeping.Copier(copy).walk(circuit, circuit.cone([root]))
+    assert copy.evaluate(onehot, [image[root]]).astype(int).tolist() == expected
 
     # the CNF with the inputs fixed is satisfiable and gives the gate's value (no vacuity)
     pool = IDPool()

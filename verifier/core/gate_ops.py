@@ -6,10 +6,10 @@ Both have `threshold` (1 iff sum w_k in_k >= t), `and`, `or`, `not`, `xor` and
 IR's threshold gate with unit weights and t = floor(m/2) + 1
 (`majority_threshold`); the IR's `input` is a netlist's wire `x[i][a]`.
 
-Every place that interprets gates (the evaluators, the lowering, the CNF
-encoding, the netlist writer) dispatches from a table keyed by these ops, as
-pySMT's walkers do; `tests/test_gate_ops.py` checks that each table covers
-every op of its kind.
+Every pass that interprets gates (the evaluators, the lowering, the CNF
+encoding, sweeping, the exporters) is a walker (`core/walker.py`, as pySMT's
+walkers): a class with one method per op of its kind, checked when the class
+is created.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import numpy as np
 
 from .gate_ops import IrOp
 from .number_format import INT64_SAFE
+from .walker import IrWalker
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,7 @@ class GateCircuit:
         """
         batch = words_onehot.shape[0]
         values = np.zeros((len(self.gates), batch), dtype=bool)
-        symbol_index = {a: s for s, a in enumerate(self.alphabet)}
-        for node, gate in enumerate(self.gates):
-            values[node] = _EVALUATE[gate.op](gate, values, words_onehot, symbol_index)
+        _BatchEvaluator(words_onehot, self.alphabet).walk(self, range(len(self.gates)), values)
         if outputs is not None:
             return values[list(outputs)].T
         return values.T
@@ -190,12 +189,7 @@ class GateCircuit:
     def depths(self) -> list[int]:
         """Depth of each node: inputs and constants 0; `not` is free (it is a
         negated wire, as in threshold circuits); every other gate adds 1."""
-        depth = [0] * len(self.gates)
-        for node, gate in enumerate(self.gates):
-            if gate.inputs:
-                below = max(depth[a] for a in gate.inputs)
-                depth[node] = below if gate.op == "not" else below + 1
-        return depth
+        return _Depth().walk(self, range(len(self.gates)), [0] * len(self.gates))
 
 
 def _flatten(nodes):
@@ -206,26 +200,58 @@ def _flatten(nodes):
             yield a
 
 
-# -- evaluation of one gate on a batch: (gate, values [nodes, batch], words_onehot, symbol_index) -> [batch]
+class _Depth(IrWalker):
+    """Each gate's depth (see `GateCircuit.depths`)."""
+
+    def walk_input(self, gate, ins) -> int:
+        return 0
+
+    def walk_const(self, gate, ins) -> int:
+        return 0
+
+    def walk_not(self, gate, ins) -> int:
+        return ins[0]
+
+    def walk_and(self, gate, ins) -> int:
+        return max(ins, default=-1) + 1
+
+    def walk_or(self, gate, ins) -> int:
+        return max(ins, default=-1) + 1
+
+    def walk_xor(self, gate, ins) -> int:
+        return max(ins, default=-1) + 1
+
+    def walk_threshold(self, gate, ins) -> int:
+        return max(ins, default=-1) + 1
 
 
-def _evaluate_input(gate, values, words_onehot, symbol_index):
-    i, a = gate.value
-    return words_onehot[:, i, symbol_index[a]].astype(bool)
+class _BatchEvaluator(IrWalker):
+    """Each gate's values on a batch of one-hot strings `[batch, n, |alphabet|]`: bool arrays [batch]."""
 
+    def __init__(self, words_onehot: np.ndarray, alphabet):
+        self.words_onehot = words_onehot
+        self.symbol_index = {a: s for s, a in enumerate(alphabet)}
 
-def _evaluate_threshold(gate, values, words_onehot, symbol_index):
-    big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
-    weights = np.array(gate.weights, dtype=object if big else np.int64)
-    return weights @ values[list(gate.inputs)].astype(weights.dtype) >= gate.t
+    def walk_input(self, gate, ins):
+        i, a = gate.value
+        return self.words_onehot[:, i, self.symbol_index[a]].astype(bool)
 
+    def walk_const(self, gate, ins):
+        return bool(gate.value)
 
-_EVALUATE = {
-    "input": _evaluate_input,
-    "const": lambda gate, values, *_: bool(gate.value),
-    "not": lambda gate, values, *_: ~values[gate.inputs[0]],
-    "and": lambda gate, values, *_: np.all(values[list(gate.inputs)], axis=0),
-    "or": lambda gate, values, *_: np.any(values[list(gate.inputs)], axis=0),
-    "xor": lambda gate, values, *_: np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0),
-    "threshold": _evaluate_threshold,
-}
+    def walk_not(self, gate, ins):
+        return ~ins[0]
+
+    def walk_and(self, gate, ins):
+        return np.all(ins, axis=0)
+
+    def walk_or(self, gate, ins):
+        return np.any(ins, axis=0)
+
+    def walk_xor(self, gate, ins):
+        return np.bitwise_xor.reduce(ins, axis=0)
+
+    def walk_threshold(self, gate, ins):
+        big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
+        weights = np.array(gate.weights, dtype=object if big else np.int64)
+        return weights @ np.array(ins).astype(weights.dtype) >= gate.t

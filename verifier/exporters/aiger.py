@@ -30,6 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..core.ir import GateCircuit
+from ..core.walker import IrWalker
 from ..errors import UserError
 
 FALSE, TRUE = 0, 1
@@ -211,31 +212,47 @@ def lower_to_aig(circuit: GateCircuit, outputs: list, comments=()) -> AigerModel
     aig = Aig(circuit.length * bits)
     names = [f"x[{i}].bit[{j}]" for i in range(circuit.length) for j in range(bits)]
 
-    def symbol(i: int, a) -> int:
-        s = alphabet.index(a)
-        if s == len(alphabet) - 1:  # the last symbol: none of the others
-            return aig.and_(negate(symbol(i, b)) for b in alphabet[:-1])
-        return aig.and_(aig.input(i * bits + j) ^ (0 if s >> j & 1 else 1) for j in range(bits))
-
-    lit: dict[int, int] = {}
-    for node in circuit.cone([node for _, node in outputs]):
-        gate = circuit.gates[node]
-        lit[node] = _LOWER[gate.op](aig, gate, [lit[a] for a in gate.inputs], symbol)
+    lit = _AigLowering(aig, alphabet, bits).walk(circuit, circuit.cone([node for _, node in outputs]))
     codes = [f"{s} {a}" for s, a in enumerate(alphabet)]
     header = [f"inputs: x[i].bit[j] is bit j (least significant first) of the code of the symbol at position i;"
               f" codes {', '.join(codes)}; codes above {len(alphabet) - 1} also mean {alphabet[-1]}"]
     return AigerModel(aig, names, [(name, lit[node]) for name, node in outputs], list(comments) + header)
 
 
-_LOWER = {  # op -> (aig, gate, input literals, symbol decoder) -> literal
-    "input": lambda aig, gate, ins, symbol: symbol(*gate.value),
-    "const": lambda aig, gate, ins, symbol: TRUE if gate.value else FALSE,
-    "not": lambda aig, gate, ins, symbol: negate(ins[0]),
-    "and": lambda aig, gate, ins, symbol: aig.and_(ins),
-    "or": lambda aig, gate, ins, symbol: aig.or_(ins),
-    "xor": lambda aig, gate, ins, symbol: aig.xor(ins),
-    "threshold": lambda aig, gate, ins, symbol: aig.threshold(ins, gate.weights, gate.t),
-}
+class _AigLowering(IrWalker):
+    """Each IR gate's literal in `aig`; the one-hot input x[i][a] decoded from
+    the `bits` code bits of position i."""
+
+    def __init__(self, aig: Aig, alphabet, bits: int):
+        self.aig, self.alphabet, self.bits = aig, alphabet, bits
+
+    def symbol(self, i: int, a) -> int:
+        aig, alphabet, bits = self.aig, self.alphabet, self.bits
+        s = alphabet.index(a)
+        if s == len(alphabet) - 1:  # the last symbol: none of the others
+            return aig.and_(negate(self.symbol(i, b)) for b in alphabet[:-1])
+        return aig.and_(aig.input(i * bits + j) ^ (0 if s >> j & 1 else 1) for j in range(bits))
+
+    def walk_input(self, gate, ins) -> int:
+        return self.symbol(*gate.value)
+
+    def walk_const(self, gate, ins) -> int:
+        return TRUE if gate.value else FALSE
+
+    def walk_not(self, gate, ins) -> int:
+        return negate(ins[0])
+
+    def walk_and(self, gate, ins) -> int:
+        return self.aig.and_(ins)
+
+    def walk_or(self, gate, ins) -> int:
+        return self.aig.or_(ins)
+
+    def walk_xor(self, gate, ins) -> int:
+        return self.aig.xor(ins)
+
+    def walk_threshold(self, gate, ins) -> int:
+        return self.aig.threshold(ins, gate.weights, gate.t)
 
 
 def write_aiger(model: AigerModel, path: str) -> dict:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..core.gate_ops import SOURCE_OPS
 from ..core.ir import GateCircuit
+from ..core.walker import IrWalker
 from ..errors import UserError
 
 
@@ -22,6 +23,7 @@ class CircuitStats:
 
 
 def stats(circuit: GateCircuit, outputs) -> CircuitStats:
+    """The statistics of the cone of `outputs` (depths by `GateCircuit.depths`)."""
     cone = [node for node in circuit.cone(outputs) if circuit.gates[node].op not in SOURCE_OPS]
     depths = circuit.depths()
     fanins = [len(circuit.gates[node].inputs) for node in cone]
@@ -35,30 +37,43 @@ def to_netlist(circuit: GateCircuit, outputs) -> dict:
     inputs are the wires x[i][a], every other IR op is the netlist op of its name."""
     name = {}
     gates = []
+    fields_of = _NetlistFields()
     for node in circuit.cone(outputs):
         gate = circuit.gates[node]
-        if gate.op == "input":
+        fields = fields_of.visit(gate, [name[a] for a in gate.inputs])
+        if fields is None:
             name[node] = "x[{}][{}]".format(*gate.value)
         else:
             name[node] = f"g{node}"
-            gates.append({"id": name[node], "op": gate.op, **_NETLIST_FIELDS[gate.op](gate, name)})
+            gates.append({"id": name[node], "op": gate.op, **fields})
     return {"tcverify_netlist": 1, "alphabet": list(circuit.alphabet), "length": circuit.length,
             "gates": gates, "outputs": [name[o] for o in outputs]}
 
 
-def _inputs(gate, name) -> dict:
-    return {"in": [name[a] for a in gate.inputs]}
+class _NetlistFields(IrWalker):
+    """Each IR gate's netlist fields beside id and op, from its inputs' names;
+    None for an input (a wire x[i][a], no gate)."""
 
+    def walk_input(self, gate, ins):
+        return None
 
-# IR op (but `input`, a wire) -> (gate, names of the nodes so far) -> the netlist gate's fields beside id and op
-_NETLIST_FIELDS = {
-    "const": lambda gate, name: {"value": gate.value},
-    "not": _inputs,
-    "and": _inputs,
-    "or": _inputs,
-    "xor": _inputs,
-    "threshold": lambda gate, name: {**_inputs(gate, name), "w": list(gate.weights), "t": gate.t},
-}
+    def walk_const(self, gate, ins) -> dict:
+        return {"value": gate.value}
+
+    def walk_not(self, gate, ins) -> dict:
+        return {"in": ins}
+
+    def walk_and(self, gate, ins) -> dict:
+        return {"in": ins}
+
+    def walk_or(self, gate, ins) -> dict:
+        return {"in": ins}
+
+    def walk_xor(self, gate, ins) -> dict:
+        return {"in": ins}
+
+    def walk_threshold(self, gate, ins) -> dict:
+        return {"in": ins, "w": list(gate.weights), "t": gate.t}
 
 
 def write_netlist(circuit: GateCircuit, outputs, path: str):

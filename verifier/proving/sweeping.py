@@ -35,6 +35,7 @@ from pysat.solvers import Solver
 from ..encodings.cnf import EncodingOptions
 from ..core.ir import GateCircuit
 from ..core.number_format import INT64_SAFE
+from ..core.walker import IrWalker
 from .miter import Miter, constrained_cnf
 from .solver import DEFAULT_SOLVER, SolveResult, check_solver, solve_on
 
@@ -73,35 +74,40 @@ def simulate(circuit: GateCircuit, nodes, words: np.ndarray) -> np.ndarray:
     count = words.shape[0]
     assert count % 64 == 0, count
     values = np.zeros((len(circuit.gates), count // 64), dtype=np.uint64)
-    symbol_index = {a: s for s, a in enumerate(circuit.alphabet)}
-    for node in nodes:
-        gate = circuit.gates[node]
-        values[node] = _SIMULATE[gate.op](gate, values, words, symbol_index)
-    return values
+    return _Simulator(words, circuit.alphabet).walk(circuit, nodes, values)
 
 
-def _simulate_input(gate, values, words, symbol_index):
-    i, a = gate.value
-    return _pack(words[:, i] == symbol_index[a])
+class _Simulator(IrWalker):
+    """Each gate's packed values (uint64 words, 64 strings each) on the strings `words[b, i]`."""
 
+    def __init__(self, words: np.ndarray, alphabet):
+        self.words = words
+        self.symbol_index = {a: s for s, a in enumerate(alphabet)}
 
-def _simulate_threshold(gate, values, words, symbol_index):
-    big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
-    weights = np.array(gate.weights, dtype=object if big else np.int64)
-    bits = _unpack(values[list(gate.inputs)]).astype(weights.dtype)
-    return _pack(weights @ bits >= gate.t)
+    def walk_input(self, gate, ins):
+        i, a = gate.value
+        return _pack(self.words[:, i] == self.symbol_index[a])
 
+    def walk_const(self, gate, ins):
+        return ~np.uint64(0) if gate.value else np.uint64(0)
 
-# IR op -> (gate, packed values [nodes, words], strings, symbol_index) -> the gate's packed values
-_SIMULATE = {
-    "input": _simulate_input,
-    "const": lambda gate, values, *_: ~np.uint64(0) if gate.value else np.uint64(0),
-    "not": lambda gate, values, *_: ~values[gate.inputs[0]],
-    "and": lambda gate, values, *_: np.bitwise_and.reduce(values[list(gate.inputs)], axis=0),
-    "or": lambda gate, values, *_: np.bitwise_or.reduce(values[list(gate.inputs)], axis=0),
-    "xor": lambda gate, values, *_: np.bitwise_xor.reduce(values[list(gate.inputs)], axis=0),
-    "threshold": _simulate_threshold,
-}
+    def walk_not(self, gate, ins):
+        return ~ins[0]
+
+    def walk_and(self, gate, ins):
+        return np.bitwise_and.reduce(ins, axis=0)
+
+    def walk_or(self, gate, ins):
+        return np.bitwise_or.reduce(ins, axis=0)
+
+    def walk_xor(self, gate, ins):
+        return np.bitwise_xor.reduce(ins, axis=0)
+
+    def walk_threshold(self, gate, ins):
+        big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
+        weights = np.array(gate.weights, dtype=object if big else np.int64)
+        bits = _unpack(np.array(ins)).astype(weights.dtype)
+        return _pack(weights @ bits >= gate.t)
 
 
 def _pack(bits: np.ndarray) -> np.ndarray:
@@ -244,25 +250,42 @@ def rebuild(miter: Miter, cone, replaced: dict) -> Miter:
     """A new circuit of the cone with each replaced node taken from its
     representative (negated when complementary), re-hashed structurally."""
     circuit = miter.circuit
-    new = GateCircuit(circuit.length, circuit.alphabet)
+    copier = Copier(GateCircuit(circuit.length, circuit.alphabet))
     image = {}
     for node in cone:
         if node in replaced:
             rep, complemented = replaced[node]
-            image[node] = new.not_(image[rep]) if complemented else image[rep]
-            continue
-        gate = circuit.gates[node]
-        image[node] = _REBUILD[gate.op](new, gate, [image[a] for a in gate.inputs])
-    return Miter(new, [image[a] for a in miter.left], [image[b] for b in miter.right], image[miter.diff])
+            image[node] = copier.new.not_(image[rep]) if complemented else image[rep]
+        else:
+            gate = circuit.gates[node]
+            image[node] = copier.visit(gate, [image[a] for a in gate.inputs])
+    return Miter(copier.new, [image[a] for a in miter.left], [image[b] for b in miter.right], image[miter.diff])
 
 
-# IR op -> (new circuit, gate, its inputs' new nodes) -> the gate's new node
-_REBUILD = {
-    "input": lambda new, gate, ins: new.input(*gate.value),
-    "const": lambda new, gate, ins: new.const(gate.value),
-    "not": lambda new, gate, ins: new.not_(ins[0]),
-    "and": lambda new, gate, ins: new.and_(*ins),
-    "or": lambda new, gate, ins: new.or_(*ins),
-    "xor": lambda new, gate, ins: new.xor(*ins),
-    "threshold": lambda new, gate, ins: new.threshold(ins, gate.weights, gate.t),
-}
+class Copier(IrWalker):
+    """Each gate built again in the circuit `new` over its inputs' new nodes
+    (structural hashing and constant folding apply again)."""
+
+    def __init__(self, new: GateCircuit):
+        self.new = new
+
+    def walk_input(self, gate, ins):
+        return self.new.input(*gate.value)
+
+    def walk_const(self, gate, ins):
+        return self.new.const(gate.value)
+
+    def walk_not(self, gate, ins):
+        return self.new.not_(ins[0])
+
+    def walk_and(self, gate, ins):
+        return self.new.and_(*ins)
+
+    def walk_or(self, gate, ins):
+        return self.new.or_(*ins)
+
+    def walk_xor(self, gate, ins):
+        return self.new.xor(*ins)
+
+    def walk_threshold(self, gate, ins):
+        return self.new.threshold(ins, gate.weights, gate.t)

@@ -4,26 +4,39 @@ direct evaluator (`builtins.py`), independent of their netlists."""
 from __future__ import annotations
 
 from ...core.models import Circuit, Netlist
+from ...core.walker import NetlistWalker
 from .builtins import evaluate_builtin
 
 
-# netlist op -> (gate, 0/1 input values) -> 0/1 (spec 4.1)
-GATE_VALUE = {
-    "threshold": lambda gate, values: int(sum(w * v for w, v in zip(gate.weights, values)) >= gate.t),
-    "majority": lambda gate, values: int(2 * sum(values) > len(values)),
-    "and": lambda gate, values: int(all(values)),
-    "or": lambda gate, values: int(any(values)),
-    "not": lambda gate, values: 1 - values[0],
-    "xor": lambda gate, values: sum(values) % 2,
-    "const": lambda gate, values: gate.value,
-}
+class GateValue(NetlistWalker):
+    """Each netlist gate's 0/1 value from its inputs' (spec 4.1)."""
+
+    def walk_threshold(self, gate, ins) -> int:
+        return int(sum(w * v for w, v in zip(gate.weights, ins)) >= gate.t)
+
+    def walk_majority(self, gate, ins) -> int:
+        return int(2 * sum(ins) > len(ins))
+
+    def walk_and(self, gate, ins) -> int:
+        return int(all(ins))
+
+    def walk_or(self, gate, ins) -> int:
+        return int(any(ins))
+
+    def walk_not(self, gate, ins) -> int:
+        return 1 - ins[0]
+
+    def walk_xor(self, gate, ins) -> int:
+        return sum(ins) % 2
+
+    def walk_const(self, gate, ins) -> int:
+        return gate.value
 
 
 def run_netlist(netlist: Netlist, word) -> list:
     """The output bits of a validated netlist on one string."""
     values = {f"x[{i}][{a}]": int(w == a) for i, w in enumerate(word) for a in netlist.alphabet}
-    for gate in netlist.gates:
-        values[gate.id] = GATE_VALUE[gate.op](gate, [values[name] for name in gate.inputs])
+    GateValue().walk(netlist, values)
     return [values[name] for name in netlist.outputs]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...core.gate_ops import majority_threshold
 from ...core.ir import GateCircuit
 from ...core.models import Circuit, Netlist
+from ...core.walker import NetlistWalker
 
 
 def lower(model: Circuit, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True) -> list:
@@ -15,18 +16,33 @@ def lower(model: Circuit, circuit: GateCircuit, outputs: str, style: str = "adde
 def lower_netlist(netlist: Netlist, circuit: GateCircuit) -> list:
     """Gate by gate; `majority` is the threshold gate sum >= floor(m/2) + 1."""
     node = {f"x[{i}][{a}]": circuit.input(i, a) for (i, a) in circuit.inputs}
-    for gate in netlist.gates:
-        node[gate.id] = _LOWER[gate.op](circuit, gate, [node[name] for name in gate.inputs])
+    _GateLowering(circuit).walk(netlist, node)
     return [node[name] for name in netlist.outputs]
 
 
-# netlist op -> (circuit, gate, input nodes) -> IR node
-_LOWER = {
-    "threshold": lambda circuit, gate, ins: circuit.threshold(ins, gate.weights, gate.t),
-    "majority": lambda circuit, gate, ins: circuit.threshold(ins, [1] * len(ins), majority_threshold(len(ins))),
-    "and": lambda circuit, gate, ins: circuit.and_(*ins),
-    "or": lambda circuit, gate, ins: circuit.or_(*ins),
-    "xor": lambda circuit, gate, ins: circuit.xor(*ins),
-    "not": lambda circuit, gate, ins: circuit.not_(ins[0]),
-    "const": lambda circuit, gate, ins: circuit.const(gate.value),
-}
+class _GateLowering(NetlistWalker):
+    """Each netlist gate as an IR node of `circuit` over its inputs' nodes."""
+
+    def __init__(self, circuit: GateCircuit):
+        self.circuit = circuit
+
+    def walk_threshold(self, gate, ins) -> int:
+        return self.circuit.threshold(ins, gate.weights, gate.t)
+
+    def walk_majority(self, gate, ins) -> int:
+        return self.circuit.threshold(ins, [1] * len(ins), majority_threshold(len(ins)))
+
+    def walk_and(self, gate, ins) -> int:
+        return self.circuit.and_(*ins)
+
+    def walk_or(self, gate, ins) -> int:
+        return self.circuit.or_(*ins)
+
+    def walk_xor(self, gate, ins) -> int:
+        return self.circuit.xor(*ins)
+
+    def walk_not(self, gate, ins) -> int:
+        return self.circuit.not_(ins[0])
+
+    def walk_const(self, gate, ins) -> int:
+        return self.circuit.const(gate.value)
