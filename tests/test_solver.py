@@ -5,8 +5,8 @@ import time
 
 import pytest
 from pysat.examples.genhard import PHP
-from tcverify.errors import UserError
-from tcverify.proving.solver import SOLVERS, solve
+from tcverify.errors import InternalError, UserError
+from tcverify.proving.solver import SOLVERS, Engine, solve
 
 HARD = PHP(9).clauses  # 10 pigeons in 9 holes: UNSAT, far beyond a second for CDCL (exponential resolution proofs)
 
@@ -46,3 +46,13 @@ def test_other_solvers(name):
 def test_unknown_solver_is_a_user_error():
     with pytest.raises(UserError, match="unknown solver 'nope'"):
         solve([[1]], solver="nope")
+
+
+def test_engine_propagates_only_before_it_solves():
+    """Unit propagation (the proof checker's) is refused after a solve: pysat issue #232."""
+    with Engine("minisat22", [[1, 2], [-1]]) as engine:
+        assert engine.propagate([-2])  # -1 by the unit clause, then [1, 2] conflicts
+        assert not engine.propagate([2])
+        assert engine.solve_within([], 100) == [-1, 2] and engine.solve_within([-2], 100) is False
+        with pytest.raises(InternalError, match="#232"):
+            engine.propagate([])

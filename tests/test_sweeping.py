@@ -22,7 +22,7 @@ from tcverify.proving import pipeline, sweeping
 from tcverify.proving.miter import Miter, build_miter, constrained_cnf, miter_cnf
 from tcverify import api
 from tcverify.proving.pipeline import all_words
-from tcverify.proving.solver import solve, solve_on
+from tcverify.proving.solver import solve
 from tcverify.proving.sweeping import Classes, Sweeper, random_words, simulate, sweep
 from test_miter import netlist_model, netlists_vs_mutant, random_netlist_spec
 
@@ -325,5 +325,5 @@ def test_sweeping_solver_with_fixed_input_is_not_vacuous(seed, sweep_everything)
         lits = sweeper.cnf.input_lits
         for word, differs in zip(strings(miter.circuit), expected):
             fixed = [lits[i, a] if a == ALPHABET[s] else -lits[i, a] for i, s in enumerate(word) for a in ALPHABET]
-            answer = solve_on(sweeper.engine, [sweeper.cnf.lits[miter.diff]] + fixed)
+            answer = sweeper.engine.solve([sweeper.cnf.lits[miter.diff]] + fixed)
             assert (answer.status == "sat") == bool(differs)

@@ -21,10 +21,9 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from pysat.solvers import Solver
-
 from ..errors import InternalError, UserError
 from ..exporters.dimacs import write_dimacs
+from .solver import Engine
 
 CERTIFYING_SOLVERS = ("cadical195", "cadical153")  # whose python-sat proofs are DRUP that checks
 CHECKER = "minisat22"
@@ -75,15 +74,14 @@ def check_unsat_proof(clauses, proof_lines, deadline: Optional[float] = None) ->
     start = time.monotonic()
     lemmas, deletions = parse_proof(proof_lines)
     top = max((abs(lit) for clause in (*clauses, *lemmas) for lit in clause), default=1)
-    with Solver(name=CHECKER) as engine:
+    with Engine(CHECKER) as engine:
         engine.add_clause([top, -top])  # declares every variable
         for clause in clauses:
             engine.add_clause(clause)
         for k, lemma in enumerate(lemmas, 1):
             if deadline is not None and k % DEADLINE_EVERY == 0 and time.monotonic() >= deadline:
                 return None
-            conflict, _ = engine.propagate(assumptions=[-lit for lit in lemma])
-            if conflict is not False:  # propagate answers False exactly when it conflicts
+            if not engine.propagate([-lit for lit in lemma]):
                 raise ProofRejected(f"proof lemma {k} of {len(lemmas)} is not RUP: {' '.join(map(str, lemma))} 0")
             if not lemma:
                 return ProofCheck(k, deletions, time.monotonic() - start)

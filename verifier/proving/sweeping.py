@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-from pysat.solvers import Solver
 
 from ..encodings.cnf import EncodingOptions
 from ..core.ir import GateCircuit
 from ..core.number_format import INT64_SAFE
 from ..core.walker import IrWalker
 from .miter import Miter, constrained_cnf
-from .solver import DEFAULT_SOLVER, SolveResult, check_solver, solve_on
+from .solver import DEFAULT_SOLVER, Engine, SolveResult
 
 PATTERNS = 1024  # simulated strings (a multiple of 64)
 CONFLICTS_PER_QUERY = 1000  # per SAT call on one candidate pair (100 left compiled-vs-source n=32 unproved)
@@ -138,23 +137,23 @@ class Sweeper:
         roots = [miter.diff, circuit.false] + list(miter.left) + list(miter.right)
         self.cone = circuit.cone(roots + list(circuit.inputs.values()))
         self.cnf = constrained_cnf(circuit, roots, encoding)
-        self.solver = check_solver(solver)
-        self.engine = Solver(name=self.solver, bootstrap_with=self.cnf.clauses)
+        self.solver = solver
+        self.engine = Engine(solver, self.cnf.clauses)
         self.sweep_conflicts = 0  # those of sweeping's own solver
 
     def __enter__(self) -> "Sweeper":
         return self
 
     def __exit__(self, *exc):
-        self.engine.delete()
+        self.engine.close()
 
     def conflicts(self) -> int:
         """Every conflict of this length so far: attempts and sweeping."""
-        return self.engine.accum_stats()["conflicts"] + self.sweep_conflicts
+        return self.engine.conflicts() + self.sweep_conflicts
 
     def solve_diff(self, deadline: Optional[float] = None, max_conflicts: Optional[int] = None) -> SolveResult:
-        """Is there a string with diff = 1? (`solver.solve_on` under the assumption diff)"""
-        return solve_on(self.engine, [self.cnf.lits[self.miter.diff]], deadline, max_conflicts)
+        """Is there a string with diff = 1? (`Engine.solve` under the assumption diff)"""
+        return self.engine.solve([self.cnf.lits[self.miter.diff]], deadline, max_conflicts)
 
     def sweep(self, seed: int = 0, deadline: Optional[float] = None, time_limit: Optional[float] = None) -> SweepResult:
         """Merge the nodes proved equal, in topological order, and add each merge's
@@ -179,10 +178,10 @@ class Sweeper:
         cone_lits = np.array([cnf.lits[node] for node in cone], dtype=np.int64)
         diff_position = cone.index(miter.diff)
         replaced = {}  # node -> (representative, complemented)
-        with Solver(name=self.solver, bootstrap_with=cnf.clauses) as prover:
+        with Engine(self.solver, cnf.clauses) as prover:
 
             def exhausted() -> bool:
-                return prover.accum_stats()["conflicts"] >= TOTAL_CONFLICTS or time.monotonic() >= stop
+                return prover.conflicts() >= TOTAL_CONFLICTS or time.monotonic() >= stop
 
             try:
                 for k, node in enumerate(cone):
@@ -204,21 +203,20 @@ class Sweeper:
                                                cnf.decode(answer.tolist(), alphabet, n), "sat")
                         classes.refine(node_values)
             finally:
-                self.sweep_conflicts += prover.accum_stats()["conflicts"]
+                self.sweep_conflicts += prover.conflicts()
         return SweepResult(rebuild(miter, cone, replaced), len(replaced), time.monotonic() - start)
 
 
-def _separate(engine, a: int, b: int):
+def _separate(engine: Engine, a: int, b: int):
     """True if `a == b` is proved (`a and not b`, `not a and b` both UNSAT within
     `CONFLICTS_PER_QUERY` each), None if a query ran out of conflicts, else a
     model (array of literals) on which they differ."""
     for assumptions in ([a, -b], [-a, b]):
-        engine.conf_budget(CONFLICTS_PER_QUERY)
-        answer = engine.solve_limited(assumptions=assumptions)
+        answer = engine.solve_within(assumptions, CONFLICTS_PER_QUERY)
         if answer is None:
             return None
-        if answer is True:
-            return np.array(engine.get_model(), dtype=np.int64)
+        if answer is not False:
+            return np.array(answer, dtype=np.int64)
     return True
 
 
