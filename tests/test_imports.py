@@ -11,6 +11,8 @@ import os
 import re
 import tomllib
 
+import click
+
 from conftest import ROOT
 
 
@@ -178,3 +180,26 @@ def test_architecture_lists_every_module():
     tree = {os.path.relpath(path, ROOT) for path in modules().values() if not is_empty_package(path)}
     assert not tree - listed, f"modules without a row in docs/architecture.md: {sorted(tree - listed)}"
     assert not listed - tree, f"rows in docs/architecture.md for modules that do not exist: {sorted(listed - tree)}"
+
+
+def test_architecture_names_the_reader_of_every_cli_flag():
+    """docs/architecture.md's table "Where each CLI flag is read" has a row for
+    every argument and option of every command."""
+    from tcverify.commands.cli import main
+
+    with open(os.path.join(ROOT, "docs", "architecture.md")) as handle:
+        text = handle.read().split("## Where each CLI flag is read", 1)[1]
+    documented = set()
+    for line in text.splitlines():
+        cells = line.split("|")
+        if line.startswith("| `") and len(cells) > 3:
+            for command in re.findall(r"`([\w-]+)`", cells[1]):
+                documented.update((command, flag) for flag in re.findall(r"`([\w-]+)`", cells[2]))
+    assert len(documented) > 40
+    missing = []
+    for name, command in main.commands.items():
+        for param in command.params:
+            names = param.opts if isinstance(param, click.Option) else [param.name.upper()]
+            if not any((name, flag) in documented for flag in names):
+                missing.append(f"{name} {names[0]}")
+    assert not missing, f"flags without a row in docs/architecture.md: {missing}"

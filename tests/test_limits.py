@@ -1,5 +1,5 @@
 """Size guards (casefile/limits.py): an absurd case is a one-line error naming
-the key (exit 2) from `validate` and `prove`, in bounded time."""
+the key (exit 2) from every command that loads a case, in bounded time."""
 
 import glob
 import os
@@ -119,3 +119,16 @@ def test_estimate_grows_with_length_and_width(tmp_path):
     wide = load_case(write(tmp_path, 2, left=transformer(d=8), name="wide.yaml")).left
     assert estimate_gates(narrow, 16) > 3 * estimate_gates(narrow, 8)
     assert estimate_gates(wide, 8) > estimate_gates(narrow, 8)
+
+
+@pytest.mark.parametrize("command", [
+    ["cnf", "--length", "3", "-o", "out.cnf"], ["aiger", "--length", "3", "-o", "out.aig"],
+    ["compile", "--side", "left", "--length", "3", "--stats"], ["sweep", "--vary", "right.transformer.number_format.frac_bits=3:4"],
+    ["simulate", "--input", "0"]])
+def test_every_command_that_loads_a_case_runs_the_size_guards(tmp_path, monkeypatch, command):
+    """The front door's `load` always checks the size guards (here a length past the cap)."""
+    path = write(tmp_path, [3, 5000], left=transformer(), right=transformer())
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    one_error(CliRunner().invoke(main, [command[0], path, *command[1:]]), "lengths", "cap of 1000")
+    assert time.monotonic() - start < 5 and not any(tmp_path.glob("out.*"))

@@ -23,7 +23,7 @@ a function that can leave the format's range on any input (exp; step, sigmoid
 and tanh at int_bits 1) is EVERY_VALUE.
 
 The float64 activations are monotone as computed on every format tested
-exhaustively (tests/test_fixedpoint.py reads every grid value of a 16-bit and
+exhaustively (tests/test_arithmetic.py reads every grid value of a 16-bit and
 two 12-bit formats); beyond those, monotonicity of the rounded float64 result
 is an assumption of the construction, and each bisection step checks
 f(a) <= f(mid) <= f(b) (for +1) on the way.
