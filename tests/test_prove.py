@@ -44,7 +44,7 @@ def test_conformance_verdict(rel, want, sample):
 
 @pytest.mark.parametrize("rel,want", next_cases(), ids=[rel.split("/")[0] for rel, _ in next_cases()])
 def test_next_conformance_verdict(rel, want):
-    result = prove_path(os.path.join(conformance_folder(rel.split("/")[0]), rel), ProveOptions())
+    result = api.decide_path(os.path.join(conformance_folder(rel.split("/")[0]), rel))
     assert result.verdict == want["verdict"], result.message
     if want["verdict"] == "counterexample":
         cex = result.counterexample
