@@ -170,7 +170,8 @@ class GateCircuit:
         """
         batch = words_onehot.shape[0]
         values = np.zeros((len(self.gates), batch), dtype=bool)
-        _BatchEvaluator(words_onehot, self.alphabet).walk(self, range(len(self.gates)), values)
+        rows = {(i, a): words_onehot[:, i, s].astype(bool) for i in range(self.length) for s, a in enumerate(self.alphabet)}
+        BatchEvaluator(rows).walk(self, range(len(self.gates)), values)
         if outputs is not None:
             return values[list(outputs)].T
         return values.T
@@ -225,28 +226,41 @@ class _Depth(IrWalker):
         return max(ins, default=-1) + 1
 
 
-class _BatchEvaluator(IrWalker):
-    """Each gate's values on a batch of one-hot strings `[batch, n, |alphabet|]`: bool arrays [batch]."""
+class BatchEvaluator(IrWalker):
+    """Each gate's values on a batch of strings, as rows: bool (one entry per
+    string; `GateCircuit.evaluate`) or, in a subclass whose `pack` and `unpack`
+    convert, any bitwise type (sweeping's uint64 words of 64 strings).
+    `inputs[(i, a)]` is the row of the input x[i][a]."""
 
-    def __init__(self, words_onehot: np.ndarray, alphabet):
-        self.words_onehot = words_onehot
-        self.symbol_index = {a: s for s, a in enumerate(alphabet)}
+    ONES = np.True_  # the row entry of a constant 1
+
+    def __init__(self, inputs: dict):
+        self.inputs = inputs
+
+    @staticmethod
+    def pack(bits: np.ndarray) -> np.ndarray:
+        """A row of bools (one per string) as a row."""
+        return bits
+
+    @staticmethod
+    def unpack(rows: np.ndarray) -> np.ndarray:
+        """Rows as rows of 0/1, one entry per string."""
+        return rows
 
     def walk_input(self, gate, ins):
-        i, a = gate.value
-        return self.words_onehot[:, i, self.symbol_index[a]].astype(bool)
+        return self.inputs[gate.value]
 
     def walk_const(self, gate, ins):
-        return bool(gate.value)
+        return self.ONES if gate.value else ~self.ONES
 
     def walk_not(self, gate, ins):
         return ~ins[0]
 
     def walk_and(self, gate, ins):
-        return np.all(ins, axis=0)
+        return np.bitwise_and.reduce(ins, axis=0)
 
     def walk_or(self, gate, ins):
-        return np.any(ins, axis=0)
+        return np.bitwise_or.reduce(ins, axis=0)
 
     def walk_xor(self, gate, ins):
         return np.bitwise_xor.reduce(ins, axis=0)
@@ -254,4 +268,4 @@ class _BatchEvaluator(IrWalker):
     def walk_threshold(self, gate, ins):
         big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
         weights = np.array(gate.weights, dtype=object if big else np.int64)
-        return weights @ np.array(ins).astype(weights.dtype) >= gate.t
+        return self.pack(weights @ self.unpack(np.array(ins)).astype(weights.dtype) >= gate.t)

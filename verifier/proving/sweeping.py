@@ -32,8 +32,7 @@ from typing import Optional
 import numpy as np
 
 from ..encodings.cnf import EncodingOptions
-from ..core.ir import GateCircuit
-from ..core.number_format import INT64_SAFE
+from ..core.ir import BatchEvaluator, GateCircuit
 from ..core.walker import IrWalker
 from .miter import Miter, constrained_cnf
 from .solver import DEFAULT_SOLVER, Engine, SolveResult
@@ -73,40 +72,22 @@ def simulate(circuit: GateCircuit, nodes, words: np.ndarray) -> np.ndarray:
     count = words.shape[0]
     assert count % 64 == 0, count
     values = np.zeros((len(circuit.gates), count // 64), dtype=np.uint64)
-    return _Simulator(words, circuit.alphabet).walk(circuit, nodes, values)
+    inputs = {(i, a): _pack(words[:, i] == s) for i in range(circuit.length) for s, a in enumerate(circuit.alphabet)}
+    return _Simulator(inputs).walk(circuit, nodes, values)
 
 
-class _Simulator(IrWalker):
-    """Each gate's packed values (uint64 words, 64 strings each) on the strings `words[b, i]`."""
+class _Simulator(BatchEvaluator):
+    """The IR's batch evaluation on packed rows: uint64 words of 64 strings."""
 
-    def __init__(self, words: np.ndarray, alphabet):
-        self.words = words
-        self.symbol_index = {a: s for s, a in enumerate(alphabet)}
+    ONES = ~np.uint64(0)
 
-    def walk_input(self, gate, ins):
-        i, a = gate.value
-        return _pack(self.words[:, i] == self.symbol_index[a])
+    @staticmethod
+    def pack(bits: np.ndarray) -> np.ndarray:
+        return _pack(bits)
 
-    def walk_const(self, gate, ins):
-        return ~np.uint64(0) if gate.value else np.uint64(0)
-
-    def walk_not(self, gate, ins):
-        return ~ins[0]
-
-    def walk_and(self, gate, ins):
-        return np.bitwise_and.reduce(ins, axis=0)
-
-    def walk_or(self, gate, ins):
-        return np.bitwise_or.reduce(ins, axis=0)
-
-    def walk_xor(self, gate, ins):
-        return np.bitwise_xor.reduce(ins, axis=0)
-
-    def walk_threshold(self, gate, ins):
-        big = sum(abs(w) for w in gate.weights) >= INT64_SAFE
-        weights = np.array(gate.weights, dtype=object if big else np.int64)
-        bits = _unpack(np.array(ins)).astype(weights.dtype)
-        return _pack(weights @ bits >= gate.t)
+    @staticmethod
+    def unpack(rows: np.ndarray) -> np.ndarray:
+        return _unpack(rows)
 
 
 def _pack(bits: np.ndarray) -> np.ndarray:
