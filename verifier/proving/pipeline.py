@@ -24,7 +24,7 @@ from ..errors import InternalError
 from ..kinds import run
 from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
-from .options import ExhaustiveOptions, SampleOptions, Stages
+from .options import CertifyOptions, ExhaustiveOptions, MiterOptions, SampleOptions, SolveOptions, Stages, SweepOptions
 from .results import CaseResult, LengthResult, assemble
 from .solver import solve
 from .sweeping import Sweeper
@@ -77,23 +77,25 @@ def decide_length(case: Case, n: int, stages: Stages, deadline=None):
     if miter.circuit.const_value(miter.diff) == 0:
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
     if _should_sweep(stages):
-        return sweep_and_solve(case, n, miter, stages, deadline, start)
+        return sweep_and_solve(case, n, miter, deadline, start, miter_options=stages.miter,
+                               sweep_options=stages.sweep, solve_options=stages.solve, certify_options=stages.certify)
     cnf = miter_cnf(miter, stages.miter.encoding)
     answer = solve(cnf.clauses, stages.solve.solver, deadline, proof=stages.certify.enabled)
-    return sat_outcome(case, n, cnf, answer, stages, start, deadline)
+    return sat_outcome(case, n, cnf, answer, start, deadline, certify_options=stages.certify)
 
 
-def sweep_and_solve(case: Case, n: int, miter, stages: Stages, deadline, start: float):
+def sweep_and_solve(case: Case, n: int, miter, deadline, start: float, *, miter_options: MiterOptions,
+                    sweep_options: SweepOptions, solve_options: SolveOptions, certify_options: CertifyOptions):
     """Length n on one incremental solver (`sweeping.Sweeper`): the miter within
     `EASY_CONFLICTS` conflicts; failing that, SAT sweeping for at most
     `SWEEP_SHARE` times as long as that attempt took (or `SWEEP_MIN_S`), then
     the miter again on the same solver (it keeps its learnt clauses and gains
     the proved equalities)."""
-    with Sweeper(miter, stages.miter.encoding, stages.solve.solver) as sweeper:
+    with Sweeper(miter, miter_options.encoding, solve_options.solver) as sweeper:
         answer = sweeper.solve_diff(deadline, EASY_CONFLICTS)
         swept = {}
         if answer.status == "unknown" and not (deadline is not None and time.monotonic() >= deadline):
-            result = sweeper.sweep(stages.sweep.seed, deadline, time_limit=max(SWEEP_MIN_S, SWEEP_SHARE * answer.time_s))
+            result = sweeper.sweep(sweep_options.seed, deadline, time_limit=max(SWEEP_MIN_S, SWEEP_SHARE * answer.time_s))
             swept = dict(merged=result.merged, sweep_s=round(result.time_s, 3))
             if result.counterexample is not None:
                 method = "sampling" if result.found_by == "simulation" else "sat"
@@ -103,18 +105,19 @@ def sweep_and_solve(case: Case, n: int, miter, stages: Stages, deadline, start: 
                 return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=sweeper.conflicts(), **swept), None
             answer = sweeper.solve_diff(deadline)
         answer.conflicts = sweeper.conflicts()
-        return sat_outcome(case, n, sweeper.cnf, answer, stages, start, deadline, **swept)
+        return sat_outcome(case, n, sweeper.cnf, answer, start, deadline, certify_options=certify_options, **swept)
 
 
-def sat_outcome(case: Case, n: int, cnf, answer, stages: Stages, start: float, deadline=None, **swept):
+def sat_outcome(case: Case, n: int, cnf, answer, start: float, deadline=None, *, certify_options: CertifyOptions,
+                **swept):
     """The LengthResult (and counterexample word) of the solver's `answer` on
     `cnf`; an UNSAT answer goes through the certify stage when it is on."""
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     if answer.status == "sat":
         return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
                 cnf.decode(answer.model, case.alphabet, n))
-    if answer.status == "unsat" and stages.certify.enabled:
-        check = certify.certify_unsat(cnf, answer.proof, stages.certify, case.path, n, deadline)  # ProofRejected if it fails
+    if answer.status == "unsat" and certify_options.enabled:
+        check = certify.certify_unsat(cnf, answer.proof, certify_options, case.path, n, deadline)  # ProofRejected if it fails
         if check is None:  # out of time before the proof was checked
             return LengthResult(n, "unknown", "sat", time.monotonic() - start, reason="timeout", **stats), None
         stats |= dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
