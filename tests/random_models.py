@@ -1,12 +1,14 @@
 """Random small transformers for differential tests (batch vs exact, lowering vs
-exact). Every parameter is a grid index on its param_format grid, as the loader gives."""
+exact). Every parameter is a grid index on its param_format grid, as the loader gives
+(for a float param_format, a value of that format)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
-from tcverify.core.models import Attention, Head, Mlp, Positional, Readout, Transformer
-from tcverify.core.number_format import OVERFLOW_MODES, ROUNDING_MODES, NumberFormat
+from tcverify.core.models import Attention, Head, LayerNorm, Mlp, Positional, Readout, Transformer
+from tcverify.core.number_format import OVERFLOW_MODES, ROUNDING_MODES, FloatFormat, NumberFormat
 
 HEAD_TYPES = ("softmax", "hard", "average")
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp")
@@ -14,6 +16,14 @@ ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new"
 
 def random_format(rng: random.Random, int_bits=(2, 4), frac_bits=(0, 3)) -> NumberFormat:
     return NumberFormat(rng.randint(*int_bits), rng.randint(*frac_bits), rng.choice(ROUNDING_MODES), rng.choice(OVERFLOW_MODES))
+
+
+def random_float_format(rng: random.Random, significand_bits=(1, 4), exponent_min=(-6, 0), top=3) -> FloatFormat:
+    """A small float format (spec 2.1) that represents 1: exponent_max in
+    [max(exponent_min, 1 - P), top]."""
+    bits = rng.randint(*significand_bits)
+    low = rng.randint(*exponent_min)
+    return FloatFormat(bits, low, rng.randint(max(low, 1 - bits), max(top, low, 1 - bits)), rng.choice(ROUNDING_MODES))
 
 
 def random_transformer(
@@ -33,6 +43,7 @@ def random_transformer(
     param_format=None,
     tied_scores=0.0,
     classes=None,
+    layer_norms=0.0,
 ) -> Transformer:
     """A random transformer over `alphabet`. Unset options are drawn at random:
     `d_model` 1-3, 1-3 blocks (attention with 1-2 heads of `head_types`, or an mlp
@@ -41,8 +52,12 @@ def random_transformer(
     `max_length`), formats from `random_format` (param grid coarser or finer).
     `classes` (a number) gives an argmax readout over that many classes, with a random
     accepted set or (half the time) one bit per class; else a threshold readout. With
-    probability `tied_scores` a head has W_Q = b_Q = 0, so that all its scores tie."""
+    probability `tied_scores` a head has W_Q = b_Q = 0, so that all its scores tie.
+    With probability `layer_norms` a block is a layer norm of its own, and with the
+    same probability an attention or mlp block has a pre-norm (`norm`)."""
     fmt = number_format or random_format(rng)
+    if layer_norms and fmt.overflow == "wrap":  # layer norm needs saturation (a load error otherwise)
+        fmt = dataclasses.replace(fmt, overflow="saturate")
     pfmt = param_format or (fmt if rng.random() < 0.5 else random_format(rng))
     d = d_model or rng.randint(1, 3)
     if bos is None:
@@ -53,7 +68,10 @@ def random_transformer(
     span = min(pfmt.kmax, 3 << pfmt.frac_bits)  # parameters in about [-3, 3]
 
     def value():
-        return rng.randint(max(pfmt.kmin, -span), span)
+        return pfmt.round_k(rng.randint(max(pfmt.kmin, -span), span))  # a value of a float format too
+
+    def layer_norm():
+        return LayerNorm(vector(d), bias(d), abs(value()) if rng.random() < 0.5 else 0)
 
     def vector(n):
         return tuple(value() for _ in range(n))
@@ -63,6 +81,9 @@ def random_transformer(
 
     def bias(n):
         return vector(n) if rng.random() < 0.5 else (0,) * n
+
+    def softmax_bits():  # a float format's weights are on its own grid (spec 2.1)
+        return fmt.frac_bits if fmt.is_float else rng.randint(0, 4)
 
     tokens = list(alphabet) + [t for t in (bos, eos) if t is not None]
     embedding = {t: vector(d) for t in dict.fromkeys(tokens)}
@@ -74,6 +95,10 @@ def random_transformer(
     blocks = []
     for _ in range(n_blocks or rng.randint(1, 3)):
         residual = rng.random() < 0.8
+        if layer_norms and rng.random() < layer_norms:
+            blocks.append(layer_norm())
+            continue
+        norm = layer_norm() if layer_norms and rng.random() < layer_norms else None
         if rng.random() < 0.6:
             heads = []
             for _ in range(rng.randint(1, 2)):
@@ -85,11 +110,12 @@ def random_transformer(
                 heads.append(Head(kind, rng.choice(masks), wq, matrix(dk, d), matrix(dv, d), matrix(d, dv),
                                   bq, bias(dk), bias(dv),
                                   tie=rng.choice(("leftmost", "rightmost")) if kind == "hard" else "leftmost",
-                                  exp_frac_bits=rng.randint(0, 4) if kind == "softmax" else None))
-            blocks.append(Attention(tuple(heads), bias(d), residual))
+                                  exp_frac_bits=softmax_bits() if kind == "softmax" else None))
+            blocks.append(Attention(tuple(heads), bias(d), residual, norm))
         else:
             hidden = rng.randint(1, 3)
-            blocks.append(Mlp(matrix(hidden, d), bias(hidden), rng.choice(activations), matrix(d, hidden), bias(d), residual))
+            blocks.append(Mlp(matrix(hidden, d), bias(hidden), rng.choice(activations), matrix(d, hidden), bias(d),
+                              residual, norm))
     if classes:
         accept = tuple(sorted(rng.sample(range(classes), rng.randint(1, classes)))) if rng.random() < 0.5 else None
         readout = Readout("argmax", matrix(classes, d), bias(classes), accept, tuple(str(c) for c in range(classes)))

@@ -5,12 +5,13 @@ import random
 
 import numpy as np
 import pytest
-from random_models import random_transformer
+from random_models import random_float_format, random_format, random_transformer
 from tcverify.kinds.circuit.builtins import FAMILIES, builtin_netlist
 from tcverify.core.models import Attention, Circuit, Dfa, Head, Readout, Transformer
 from tcverify import kinds
 from tcverify.kinds import run_batch
-from tcverify.core.number_format import NumberFormat
+from tcverify.core.number_format import NumberFormat, paper_float
+from tcverify.kinds.transformer.batch import _dtype
 
 
 def all_words(alphabet, n):
@@ -55,6 +56,51 @@ def test_wide_format_uses_python_ints():
     wide = NumberFormat(20, 20)
     model = random_transformer(rng, ("0", "1"), number_format=wide, param_format=wide, head_types=("softmax", "average"))
     assert_agree(model, ("0", "1"), "every", range(1, 6))
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_float_and_layer_norm_transformers_match_exact(seed):
+    """Float number/param formats (spec 2.1, in every pairing with fixed point) and
+    layer norms (blocks and pre-norms, spec 3.3): every string of small lengths."""
+    rng = random.Random(1000 + seed)
+    alphabet = ("a", "b") if seed % 3 else ("a", "b", "c")
+    outputs = "every" if seed % 2 else "last"
+
+    def draw():
+        fmt = random_format(rng) if seed % 4 == 3 else random_float_format(rng)
+        pfmt = rng.choice((fmt, random_float_format(rng), random_format(rng)))
+        return random_transformer(rng, alphabet, number_format=fmt, param_format=pfmt, layer_norms=0.4,
+                                  d_model=rng.randint(2, 3), max_length=8)
+
+    model = informative(draw, alphabet, outputs)
+    low = 0 if model.bos or model.eos else 1
+    assert_agree(model, alphabet, outputs, range(low, (7 if len(alphabet) == 2 else 5)))
+
+
+def informative(draw, alphabet, outputs, tries=30):
+    """The first model `draw()` gives whose outputs differ between strings of length 4
+    (random models are often constant; those would test little)."""
+    for _ in range(tries):
+        model = draw()
+        if len({tuple(bits) for bits in run_batch(model, all_words(alphabet, 4), alphabet, outputs).tolist()}) > 1:
+            return model
+    raise AssertionError("no model with varying outputs")
+
+
+def test_layer_norm_int64_and_object_paths():
+    """A small layer-norm model runs on int64 (the root by float estimate and integer
+    correction), a wide one on Python ints; both agree with the exact evaluator."""
+    rng = random.Random(8)
+    small = informative(lambda: random_transformer(rng, ("0", "1"), number_format=NumberFormat(3, 3),
+                                                   param_format=NumberFormat(3, 3), layer_norms=0.7, n_blocks=3,
+                                                   d_model=3), ("0", "1"), "every")
+    assert _dtype(small, 8) is np.int64
+    assert_agree(small, ("0", "1"), "every", range(1, 7))
+    wide = informative(lambda: random_transformer(rng, ("0", "1"), number_format=paper_float(16),
+                                                  param_format=paper_float(12), layer_norms=0.7, n_blocks=3,
+                                                  d_model=3), ("0", "1"), "every")
+    assert _dtype(wide, 8) is object
+    assert_agree(wide, ("0", "1"), "every", range(1, 6))
 
 
 def test_4096_strings_of_length_12_against_a_sample():

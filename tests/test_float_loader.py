@@ -196,6 +196,8 @@ def test_layer_norm_block_and_pre_norm(tmp_path):
     (lambda d: blocks(d).append({"norm": {}}), ["exactly one of the keys"]),
     (lambda d: (left(d).update(strict_params=True), blocks(d).append({"layer_norm": {"epsilon": "1/3"}})),
      ["layer_norm.epsilon", "not exactly representable"]),
+    (lambda d: (left(d).update(number_format={"int_bits": 4, "frac_bits": 4, "overflow": "wrap"}),
+                blocks(d)[0].update(norm={})), ["blocks[0].norm", "overflow: saturate"]),
 ])
 def test_layer_norm_errors(tmp_path, change, words):
     fails(tmp_path, edit(change), *words)
@@ -236,3 +238,22 @@ def test_sat_on_a_float_or_layer_norm_model_is_a_one_line_error():
         assert run.exit_code == 2, run.output
         lines = [line for line in run.output.splitlines() if line.strip()]
         assert len(lines) == 1 and "not yet supported" in lines[0], run.output
+
+
+def test_simulate_shows_floats_and_layer_norms():
+    """Text: float values with their m*2^e reading, layer norms with mean, variance and root;
+    --json: the exact trace as before, and `<side>_trace_binary` for a float model."""
+    import json
+    path = os.path.join(CONFORMANCE_NEXT, "29-prenorm-mlp-float", "29-prenorm-mlp-float.yaml")
+    run = CliRunner().invoke(main, ["simulate", path, "--input", "0110"])
+    assert run.exit_code == 0, run.output
+    assert "7/128=7*2^-7" in run.output and "block 2's norm (the block reads y)" in run.output
+    assert "root 5/4=5*2^-2" in run.output
+    run = CliRunner().invoke(main, ["simulate", path, "--input", "0110", "--json"])
+    result = json.loads(run.output)
+    assert result["left_trace"][0][0][0] == "7/128" and result["left_trace_binary"][0][0][0] == "7*2^-7"
+    assert result["left_detail"]["blocks"][1]["norm"]["root"][0] == "5/4"
+    path = os.path.join(CONFORMANCE_NEXT, "28-layer-norm-post", "28-layer-norm-post.yaml")  # fixed point
+    run = CliRunner().invoke(main, ["simulate", path, "--input", "001"])
+    assert run.exit_code == 0 and "block 2: layer_norm" in run.output and "*2^" not in run.output
+    assert "p2: mean 3/16 variance 19/16 root 17/16 -> y = [5/8, -13/8, 7/4]" in run.output

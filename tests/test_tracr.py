@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from tcverify import kinds
 from tcverify.kinds.transformer import evaluate as transformer_evaluate
 from tcverify.kinds.transformer import sequence
 from tcverify.kinds import run_batch
-from tcverify.core.number_format import NumberFormat
+from tcverify.core.number_format import FloatFormat, NumberFormat
 
 MODELS = os.path.join(CASES, "tracr", "models")
 NAMES = ("shuffle_dyck1_len8", "detect_pattern_aba_len8", "frac_prevs_x_len8", "length_len8", "hist_len8")
@@ -255,3 +256,38 @@ def test_compile_refuses_a_netlist_of_class_bits(tmp_path):
     case = os.path.join(CASES, "tracr", "length-f3-vs-f24.yaml")
     run = CliRunner().invoke(main, ["compile", case, "--length", "2", "-o", str(tmp_path / "n.json")])
     assert run.exit_code == 2 and "left.transformer.readout" in run.output and "one bit per class" in run.output
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float_formats(name):
+    """Tracr exports in float formats (spec 2.1): at 24 significant bits the batch
+    evaluator reproduces the compiled model on every record of length <= 4; at
+    paper_float 10 the exact and batch evaluators agree on every string of length <= 3."""
+    fine = load(name, number_format={"significand_bits": 24, "exponent_min": -40, "exponent_max": 16})
+    out = config(name)["output"]
+    alphabet = alphabet_of(name)
+    for record in [r for r in records(name) if len(r["input"]) <= 4][::5]:
+        bits = run_batch(fine, np.array([[alphabet.index(a) for a in record["input"]]]), alphabet, "every")[0]
+        if out["kind"] == "numerical":
+            want = [int(y > 0.3) for y in record["model"]]
+        else:
+            want = [int(type(v) is type(y) and v == y) for y in record["model"] for v in out["index_to_value"]]
+        assert bits.tolist() == want, record["input"]
+    coarse = load(name, number_format={"paper_float": 10})
+    for n in range(1, 4):
+        words = np.array(list(itertools.product(range(len(alphabet)), repeat=n)))
+        exact = [kinds.run(coarse, [alphabet[i] for i in w], alphabet, "every") for w in words]
+        assert run_batch(coarse, words, alphabet, "every").tolist() == exact
+
+
+def test_scaled_query_weights_in_a_float_format():
+    """R(value / sqrt(key_size)) in a float format, from the exact value (never a tie)."""
+    from decimal import Decimal, localcontext
+    for fmt in (FloatFormat(3, -8, 7, mode) for mode in ("nearest_even", "floor", "truncate")):
+        for value in (100.0, -100.0, 5.0, -0.3, 0.0078125):
+            for key_size in (2, 3, 10):
+                k, exact, _ = _scaled_index(value, key_size, fmt)
+                with localcontext() as ctx:
+                    ctx.prec = 60
+                    target = Fraction(Decimal(value) / Decimal(key_size).sqrt())
+                assert exact is None and k == fmt.R(target), (fmt, value, key_size)

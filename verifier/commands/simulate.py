@@ -5,6 +5,7 @@ models of a case on one input, with the transformer's intermediate values;
 from __future__ import annotations
 
 from ..errors import UserError
+from ..kinds.simulate import binary_text
 
 
 def parse_input(text: str, alphabet) -> list:
@@ -31,36 +32,60 @@ def _row(values) -> str:
     return "[" + ", ".join(values) + "]"
 
 
-def _render_transformer(lines, trace, detail, bits):
+def _float_text(value) -> str:
+    """An exact value of a float model, with its `m*2^e` reading (spec 2.1)."""
+    if value is None or value == "0" or "/" not in value and value.lstrip("-").isdigit() and int(value) % 2:
+        return value
+    return f"{value}={binary_text(value)}"
+
+
+def _render_transformer(lines, trace, detail, bits, floats: bool):
     tokens = detail["tokens"]
+    show = _float_text if floats else (lambda value: value)
+
+    def row(values) -> str:
+        return _row(show(v) for v in values)
 
     def stage(k, title):
         lines.append(f"  {title}:")
         for p, values in enumerate(trace[k]):
-            lines.append(f"    p{p} {tokens[p]!s:>6}: {_row(values)}")
+            lines.append(f"    p{p} {tokens[p]!s:>6}: {row(values)}")
+
+    def norm(title, block):
+        lines.append(f"    {title}:")
+        for p in range(len(tokens)):
+            lines.append(f"      p{p}: mean {show(block['mean'][p])} variance {show(block['variance'][p])} "
+                         f"root {show(block['root'][p])} -> y = {row(block['output'][p])}")
 
     stage(0, "h after the embedding")
     for b, block in enumerate(detail["blocks"], start=1):
+        if block["kind"] == "layer_norm":
+            lines.append(f"  block {b}: layer_norm")
+            norm("layer norm", block)
+            stage(b, f"h after block {b}")
+            continue
         residual = "residual" if block["residual"] else "no residual"
+        if "norm" in block:
+            norm(f"block {b}'s norm (the block reads y)", block["norm"])
         if block["kind"] == "attention":
             lines.append(f"  block {b}: attention ({residual})")
             for j, head in enumerate(block["heads"]):
                 lines.append(f"    head {j} ({head['type']}, mask {head['mask']}):")
                 for p in range(len(tokens)):
-                    scores = _row("." if s is None else s for s in head["scores"][p])
-                    text = f"      p{p}: scores {scores} max {head['max'][p]}"
+                    scores = _row("." if s is None else show(s) for s in head["scores"][p])
+                    text = f"      p{p}: scores {scores} max {show(head['max'][p])}"
                     if "weights" in head:
-                        text += " weights " + _row("." if e is None else e for e in head["weights"][p])
+                        text += " weights " + _row("." if e is None else show(e) for e in head["weights"][p])
                     chosen = ",".join(str(q) for q in head["chosen"][p])
                     label = {"hard": "q*", "average": "M_p"}.get(head["type"], "argmax")
-                    text += f" {label} {{{chosen}}} -> a = {_row(head['output'][p])}"
+                    text += f" {label} {{{chosen}}} -> a = {row(head['output'][p])}"
                     lines.append(text)
-            lines.append("    o (sum over heads of wo a + bo): " + " ".join(_row(o) for o in block["output"]))
+            lines.append("    o (sum over heads of wo a + bo): " + " ".join(row(o) for o in block["output"]))
         else:
             lines.append(f"  block {b}: mlp {block['activation']} ({residual})")
             for p in range(len(tokens)):
-                lines.append(f"      p{p}: w1 h + b1 -> {_row(block['pre'][p])}  act -> {_row(block['hidden'][p])}"
-                             f"  w2 u + b2 -> {_row(block['output'][p])}")
+                lines.append(f"      p{p}: w1 h + b1 -> {row(block['pre'][p])}  act -> {row(block['hidden'][p])}"
+                             f"  w2 u + b2 -> {row(block['output'][p])}")
         stage(b, f"h after block {b}")
     per = len(bits) // len(detail["read"]) if detail["read"] else 0
     for r, (p, logits) in enumerate(zip(detail["read"], detail["logits"])):
@@ -77,7 +102,8 @@ def render_text(result: dict) -> str:
         bits = "".join(str(b) for b in result[side])
         lines.append(f"{side} ({result[f'{side}_kind']}): bits {bits or '(none)'}")
         if f"{side}_trace" in result:
-            _render_transformer(lines, result[f"{side}_trace"], result[f"{side}_detail"], result[side])
+            _render_transformer(lines, result[f"{side}_trace"], result[f"{side}_detail"], result[side],
+                                f"{side}_trace_binary" in result)
     same = "agree" if result["left"] == result["right"] else "DIFFER"
     lines.append(f"the models {same}")
     return "\n".join(lines)

@@ -9,13 +9,31 @@ files, and `<side>_detail` with the tokens, each head's scores, maxima, softmax
 weights, chosen positions and outputs, each mlp's pre-activations and
 activations, and the readout values (one list per read position: one value for
 a threshold readout, one per class for an argmax). `<side>_kind` names the model kind.
+A transformer in a float number format (spec 2.1) also has `<side>_trace_binary`:
+the same values as `m*2^e` (m odd, or "0"), the float's own reading.
 """
 
 from __future__ import annotations
 
-from ..core.models import Case
+from fractions import Fraction
+
+from ..core.models import Case, Transformer
 from ..errors import UserError
 from . import kind_of
+
+
+def binary_text(value) -> str:
+    """An exact dyadic value (every value here is one: grids are powers of two) as
+    `m*2^e` with m odd, or "0"."""
+    value = Fraction(value)
+    den = value.denominator
+    if value == 0 or den & (den - 1):  # 0, or not dyadic: the exact fraction only
+        return str(value)
+    m, e = value.numerator, -(den.bit_length() - 1)
+    while m % 2 == 0:
+        m //= 2
+        e += 1
+    return f"{m}*2^{e}"
 
 
 def _text(value):
@@ -44,6 +62,9 @@ def simulate(case: Case, word) -> dict:
             trace = kind.trace(model, word, case.alphabet, case.outputs)
             result[side] = trace["bits"]
             result[f"{side}_trace"] = _text(trace["stages"])
+            if isinstance(model, Transformer) and model.number_format.is_float:
+                result[f"{side}_trace_binary"] = [[[binary_text(v) for v in row] for row in stage]
+                                                  for stage in trace["stages"]]
             result[f"{side}_detail"] = _text({key: trace[key] for key in ("tokens", "read", "blocks", "logits")})
         else:
             result[side] = kind.run(model, word, case.alphabet, case.outputs)

@@ -266,6 +266,9 @@ class TransformerLoader:
         0) are parameters too, rounded by the param format's R like the others."""
         value = check.mapping(value, self.path, key)
         check.keys(value, ("gamma", "beta", "epsilon"), self.path, key)
+        if self.fmt.overflow == "wrap":  # the spec leaves it open; docs/case-format.md
+            raise UserError("layer norm needs overflow: saturate in the number_format (a wrapped variance can be "
+                            "negative, and its square root is undefined)", self.path, key)
         gamma = self.vector(value["gamma"], f"{key}.gamma", self.d) if "gamma" in value \
             else tuple(self.param(1, f"{key}.gamma[{i}]") for i in range(self.d))
         beta = self._bias(value, "beta", key, self.d)
