@@ -5,7 +5,7 @@ models of a case on one input, with the transformer's intermediate values;
 from __future__ import annotations
 
 from ..errors import UserError
-from ..kinds.simulate import binary_text
+from ..core.number_format import binary_text
 
 
 def parse_input(text: str, alphabet) -> list:

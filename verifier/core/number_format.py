@@ -246,3 +246,17 @@ def paper_float(p: int, rounding: Rounding = "truncate") -> FloatFormat:
     the sign, a p/2-bit two's-complement exponent, truncation by default."""
     half = p // 2
     return FloatFormat(half - 1, -(1 << (half - 1)), (1 << (half - 1)) - 1, rounding)
+
+
+def binary_text(value) -> str:
+    """A value (a Fraction, or its text) as a float reads it, `m*2^e` with m odd
+    (every grid value is dyadic), or "0"; `simulate` shows float models' values so."""
+    value = Fraction(value)
+    den = value.denominator
+    if value == 0 or den & (den - 1):  # 0, or not dyadic: the exact fraction only
+        return str(value)
+    m, e = value.numerator, -(den.bit_length() - 1)
+    while m % 2 == 0:
+        m //= 2
+        e += 1
+    return f"{m}*2^{e}"

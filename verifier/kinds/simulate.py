@@ -15,25 +15,10 @@ the same values as `m*2^e` (m odd, or "0"), the float's own reading.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..core.models import Case, Transformer
+from ..core.number_format import binary_text
 from ..errors import UserError
 from . import kind_of
-
-
-def binary_text(value) -> str:
-    """An exact dyadic value (every value here is one: grids are powers of two) as
-    `m*2^e` with m odd, or "0"."""
-    value = Fraction(value)
-    den = value.denominator
-    if value == 0 or den & (den - 1):  # 0, or not dyadic: the exact fraction only
-        return str(value)
-    m, e = value.numerator, -(den.bit_length() - 1)
-    while m % 2 == 0:
-        m //= 2
-        e += 1
-    return f"{m}*2^{e}"
 
 
 def _text(value):
