@@ -5,7 +5,9 @@ makes the sampling pass of `prove` cheap. (The timing once asserted in
 tests/test_batch.py lives here: speed is measured, never asserted.)
 
 - random n: a random 2-block softmax transformer (d_model 4, F = 4, the model of
-  tests/test_batch.py), all 2^n binary strings.
+  tests/test_batch.py), all 2^n binary strings; the same draw in paper_float 10
+  (int64), paper_float 16 (a 263-bit grid: Python ints), and with layer norms
+  (spec 2.1, 3.3).
 - every case of cases/ with a transformer on the left, at its longest length <= n.
 
 Run: python bench/batch.py [--n 12] [--exact-sample 50]
@@ -27,7 +29,7 @@ from tcverify import api
 from tcverify import kinds
 from tcverify.core.models import Transformer
 from tcverify.kinds import run_batch
-from tcverify.core.number_format import NumberFormat
+from tcverify.core.number_format import NumberFormat, paper_float
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -64,10 +66,12 @@ def main():
     def row(name, n, m):
         table.add_row(name, str(n), str(m["strings"]), f"{m['batch_us']:.1f}", f"{m['exact_us']:.0f}", f"{m['ratio']:.0f}x")
 
-    fmt = NumberFormat(4, 4)
-    model = random_transformer(rng, ("0", "1"), d_model=4, n_blocks=2, number_format=fmt, param_format=fmt,
-                               head_types=("softmax",), positional="none")
-    row("random softmax", args.n, measure(model, ("0", "1"), all_words(2, args.n), args.exact_sample, rng))
+    for name, fmt, norms in (("random softmax", NumberFormat(4, 4), 0), ("  in paper_float 10", paper_float(10), 0),
+                             ("  in paper_float 16", paper_float(16), 0), ("  with layer norms", NumberFormat(4, 4), 0.5),
+                             ("  paper_float 10, layer norms", paper_float(10), 0.5)):
+        model = random_transformer(random.Random(1), ("0", "1"), d_model=4, n_blocks=2, number_format=fmt,
+                                   param_format=fmt, head_types=("softmax",), positional="none", layer_norms=norms)
+        row(name, args.n, measure(model, ("0", "1"), all_words(2, args.n), args.exact_sample, rng))
     for path in sorted(glob.glob(os.path.join(ROOT, "cases", "*", "*.yaml"))):
         case = api.load(path, warn=lambda message: None)
         lengths = [n for n in case.lengths if n <= args.n]
