@@ -9,6 +9,7 @@ from collections import deque
 
 from ...core.number_format import NumberFormat, round_div
 from .base import Arithmetic
+from .floating import shift_range
 from .words import LinearForm, Word, naf, overflow_range, width_of
 
 
@@ -159,9 +160,67 @@ class AdderArithmetic(Arithmetic):
         assert shift >= 0
         form = self.form(terms, const)
         den = 1 << shift
+        if fmt.is_float:
+            return self._round_parts(*self._shift_parts(self._materialize(form, form.lo, form.hi), shift), fmt,
+                                     fmt.round_k(form.lo, den), fmt.round_k(form.hi, den))
         qlo, qhi = round_div(form.lo, den, fmt.rounding), round_div(form.hi, den, fmt.rounding)
         value = self._materialize(form, form.lo, form.hi)
         return self._overflow(self._round_shift(value, shift, fmt.rounding, qlo, qhi), fmt)
+
+    def _shift_parts(self, value: Word, shift: int):
+        """value / 2^shift as (q, frac): q = value >> shift and frac = ([f > 0], [f > 1/2],
+        [f = 1/2]) of the dropped fraction f (see `_round_parts`)."""
+        c = self.circuit
+        q = self._word([value.bit(j) for j in range(shift, max(len(value.bits), shift + 1))],
+                       value.lo >> shift, value.hi >> shift)
+        if shift == 0:
+            return q, (c.false, c.false, c.false)
+        top, rest = value.bit(shift - 1), c.or_(*(value.bit(j) for j in range(shift - 1)))
+        return q, (c.or_(top, rest), c.and_(top, rest), c.and_(top, c.not_(rest)))
+
+    def _round_parts(self, q: Word, frac: tuple, fmt, rlo: int, rhi: int) -> Word:
+        """R(x) (then saturation) of x = q + f, 0 <= f < 1, given the word q = floor(x) and
+        frac = ([f > 0], [f > 1/2], [f = 1/2]), with R(x) known to lie in [rlo, rhi]. Fixed
+        point: q plus the rounding increment, then the overflow. Float (`_float_round`): in
+        binade shift s, q_s = (q >> s) + increment from bit s - 1 of q, a sticky OR of the bits
+        below and of [f > 0], and bit s; O(P) full adders per binade, one OR chain in all."""
+        c = self.circuit
+        nonzero, above, half = frac
+        sign = q.bits[-1]
+        mode = fmt.rounding
+        if not fmt.is_float:
+            up = {"floor": c.false, "truncate": c.and_(sign, nonzero),
+                  "nearest_even": c.or_(above, c.and_(half, q.bit(0)))}[mode]
+            return self._overflow(self._linear_in([(1, q), (1, self.bit_word(up))], 0, q.lo, q.hi + 1), fmt)
+        P = fmt.significand_bits
+        sticky = [nonzero]  # sticky[j]: f > 0 or a bit of q below j
+        for j in range(len(q.bits)):
+            sticky.append(c.or_(sticky[-1], q.bits[j]))
+
+        def below(j):
+            return sticky[min(j, len(sticky) - 1)]
+
+        def quotient(s):
+            if s == 0:
+                up = {"floor": c.false, "truncate": c.and_(sign, nonzero),
+                      "nearest_even": c.or_(above, c.and_(half, q.bit(0)))}[mode]
+            else:
+                guard = q.bit(s - 1)
+                up = {"floor": c.false, "truncate": c.and_(sign, c.or_(guard, below(s - 1))),
+                      "nearest_even": c.and_(guard, c.or_(below(s - 1), q.bit(s)))}[mode]
+            kept = Word(tuple(q.bit(s + j) for j in range(P + 2)), -(1 << (P + 1)), (1 << (P + 1)) - 1)
+            form = self.form([(1, kept), (1, self.bit_word(up))])
+            return Word(tuple(self._compress(form, P + 2)), -(1 << P), 1 << P)
+
+        def pos(t):  # x >= B iff q >= B (B an integer)
+            return self._ge_word(q, 1 << (P + t))
+
+        def neg(t):  # x <= -B iff not (q >= -B + 1 or (q == -B and f > 0))
+            bound = 1 << (P + t)
+            return c.not_(c.or_(self._ge_word(q, 1 - bound), c.and_(self._ge_word(q, -bound), nonzero)))
+
+        rlo, rhi = max(rlo, fmt.round_k(q.lo)), min(rhi, fmt.round_k(q.hi + 1))
+        return self._float_round(fmt, shift_range(fmt, q.lo, q.hi), pos, neg, quotient, rlo, rhi)
 
     def _round_shift(self, value: Word, shift: int, mode: str, qlo: int, qhi: int) -> Word:
         """round(value / 2^shift) = (value >> shift) + increment, the increment from the dropped
@@ -206,11 +265,28 @@ class AdderArithmetic(Arithmetic):
         """fmt.round_k(num, den) for den >= 1, the rounded quotient guaranteed in [lo, hi]:
         restoring long division, then the overflow."""
         assert den.lo >= 1, "div_round needs a positive denominator"
+        if fmt.is_float:
+            return self._float_divide(num, den, fmt, lo, hi)
         mode = fmt.rounding
         corners = [round_div(n, d, mode) for n in (num.lo, num.hi) for d in (den.lo, den.hi)]
         qlo, qhi = max(lo, min(corners)), min(hi, max(corners))
         assert qlo <= qhi, "the quotient range given is inconsistent with the operands"
         return self._overflow(self._divide(num, den, mode, qlo, qhi), fmt)
+
+    def _float_divide(self, num: Word, den: Word, fmt, lo: int, hi: int) -> Word:
+        """R(num / den) of a float format, the exact quotient guaranteed in [lo, hi]: restoring
+        division into floor(num / den) and the remainder r, whose comparisons with den give the
+        fraction's flags, then `_round_parts`."""
+        corners = [n // d for n in (num.lo, num.hi) for d in (den.lo, den.hi)]
+        qlo, qhi = max(lo, min(corners)), min(hi, max(corners))
+        assert qlo <= qhi, "the quotient range given is inconsistent with the operands"
+        quotient, rest = self._long_divide(num, den, qlo, qhi)
+        q = self._linear_in([(1, quotient)], qlo, qlo, qhi)
+        c = self.circuit
+        above = self.at_least([(2, rest), (-1, den)], -1)
+        half = c.and_(self.at_least([(2, rest), (-1, den)]), c.not_(above))
+        frac = (c.or_(*rest.bits), above, half)
+        return self._round_parts(q, frac, fmt, fmt.round_k(qlo), fmt.round_k(hi))
 
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
         """A power of two is a rounded shift (`round_linear`); any other d is restoring division
@@ -218,13 +294,16 @@ class AdderArithmetic(Arithmetic):
         folded by the IR into a carry chain."""
         if d & (d - 1) == 0:
             return self.round_linear([(1, num)], 0, d.bit_length() - 1, fmt)
+        if fmt.is_float:
+            word = self._float_divide(num, self.const(d), fmt, num.lo // d, -(-num.hi // d))
+            return self._word(word.bits, max(word.lo, qlo), min(word.hi, qhi))
         return self._overflow(self._divide(num, self.const(d), fmt.rounding, qlo, qhi), fmt)
 
-    def _divide(self, num: Word, den: Word, mode: str, qlo: int, qhi: int) -> Word:
-        """Restoring division of N = num - base*den >= 0 (base = qlo - 1, or qlo for floor) into
-        quotient bits, then the rounding increment from the remainder."""
+    def _long_divide(self, num: Word, den: Word, base: int, qhi: int):
+        """(Q, r) with num = (base + Q) * den + r, 0 <= r < den, for floor(num / den) in
+        [base, qhi]: restoring long division of num - base * den, one trial subtraction per
+        quotient bit."""
         c = self.circuit
-        base = qlo if mode == "floor" else qlo - 1
         m = (qhi - base).bit_length()
         rest = self._linear_in([(1, num), (-base, den)], 0, 0, (qhi - base + 1) * den.hi - 1)
         qbits = [c.false] * m
@@ -233,7 +312,14 @@ class AdderArithmetic(Arithmetic):
             qbits[i] = c.not_(trial.bits[-1])
             rest = self._mux(qbits[i], trial, rest, max(min(trial.lo, rest.lo), 0),
                              min(max(trial.hi, rest.hi), (1 << i) * den.hi - 1))
-        quotient = self._word(qbits + [c.false], 0, qhi - base)
+        return self._word(qbits + [c.false], 0, qhi - base), rest
+
+    def _divide(self, num: Word, den: Word, mode: str, qlo: int, qhi: int) -> Word:
+        """Restoring division of N = num - base*den >= 0 (base = qlo - 1, or qlo for floor) into
+        quotient bits, then the rounding increment from the remainder."""
+        c = self.circuit
+        base = qlo if mode == "floor" else qlo - 1
+        quotient, rest = self._long_divide(num, den, base, qhi)
         if mode == "floor":
             up = c.false
         elif mode == "truncate":

@@ -8,6 +8,7 @@ from typing import Callable, Optional
 
 from ...core.ir import GateCircuit
 from ...core.number_format import NumberFormat, round_div
+from .floating import top_shift
 from .runs import ENUMERATION_LIMIT, EVERY_VALUE, enumerated_runs, runs
 from .words import LinearForm, Word, bit_weights, width_of
 
@@ -220,10 +221,51 @@ class Arithmetic:
         """fmt.round_k(num, d) for a constant d >= 1, the rounded quotient guaranteed (by the
         caller, optionally) in [lo, hi]: the style's `_div_round_const`."""
         assert d >= 1, "div_round_const needs a positive divisor"
-        qlo, qhi = round_div(num.lo, d, fmt.rounding), round_div(num.hi, d, fmt.rounding)
+        if fmt.is_float:
+            qlo, qhi = fmt.round_k(num.lo, d), fmt.round_k(num.hi, d)
+        else:
+            qlo, qhi = round_div(num.lo, d, fmt.rounding), round_div(num.hi, d, fmt.rounding)
         qlo, qhi = max(qlo, qlo if lo is None else lo), min(qhi, qhi if hi is None else hi)
         assert qlo <= qhi, "the quotient range given is inconsistent with the operand"
         return self._div_round_const(num, d, fmt, qlo, qhi)
 
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
         raise NotImplementedError
+
+    # -- rounding to a float format (spec 2.1) ----------------------------------
+
+    def _float_round(self, fmt, shifts: tuple, pos: Callable[[int], int], neg: Callable[[int], int],
+                     quotient: Callable[[int], Word], rlo: int, rhi: int) -> Word:
+        """R(x) of a float format by leading-one detection, shift, round and saturate: x's
+        binade shift s (`floating.py`) selects q_s = round(x / 2^s) shifted left by s. In its
+        binade |q_s| <= 2^P, so the low P + 2 bits of q_s (`quotient(s)`, two's complement)
+        are all it takes; in the top binade q_s = +-2^P saturates, and past it everything
+        does. `pos(t)`, `neg(t)` are the nodes [x >= 2^(P+t)], [x <= -2^(P+t)] (grid units);
+        `shifts` = (s0, s1) the binade shifts x can have. O(binades * P) gates besides the
+        style's quotients; constant depth when theirs is."""
+        if rlo == rhi:
+            return self.const(rlo)
+        c = self.circuit
+        P, top = fmt.significand_bits, top_shift(fmt)
+        s0, s1 = shifts
+        choices, over, under = [], c.false, c.false
+        for s in range(s0, min(s1, top) + 1):
+            if s == 0:
+                inside = c.and_(c.not_(pos(0)), c.not_(neg(0)))
+            else:
+                inside = c.or_(c.and_(pos(s - 1), c.not_(pos(s))), c.and_(neg(s - 1), c.not_(neg(s))))
+            if c.const_value(inside) == 0:
+                continue
+            q = quotient(s)
+            bits = [q.bit(j) for j in range(P + 2)]
+            if s == top:  # +-2^P << top is past MAX
+                up = c.and_(inside, bits[P], c.not_(bits[P + 1]))
+                down = c.and_(inside, bits[P], bits[P + 1], *(c.not_(b) for b in bits[:P]))
+                over, under = c.or_(over, up), c.or_(under, down)
+                inside = c.and_(inside, c.not_(up), c.not_(down))
+            choices.append((inside, Word((c.false,) * s + tuple(bits), -(1 << (P + s)), 1 << (P + s))))
+        if s1 > top:
+            over, under = c.or_(over, pos(top)), c.or_(under, neg(top))
+        choices += [(over, self.const(fmt.kmax)), (under, self.const(fmt.kmin))]
+        word = self.choose(choices)
+        return self._word(word.bits, rlo, rhi)

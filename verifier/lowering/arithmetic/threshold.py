@@ -6,8 +6,11 @@ of thermometers (one more gate)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ...core.number_format import NumberFormat, round_div
 from .base import Arithmetic
+from .floating import count_values, shift_range, step_to, values_in
 from .runs import NON_DECREASING, map_runs, runs
 from .words import LinearForm, Word, least_rounding_to, overflow_range, width_of
 
@@ -99,7 +102,30 @@ class ThresholdArithmetic(Arithmetic):
     def round_linear(self, terms, const: int, shift: int, fmt: NumberFormat) -> Word:
         """fmt.round_k(L, 2**shift) for the exact linear value L: `_round_div_form`."""
         assert shift >= 0
+        if fmt.is_float:
+            return self._float_round_form(self.form(terms, const), 1 << shift, fmt)
         return self._round_div_form(self.form(terms, const), 1 << shift, fmt)
+
+    def _float_round_form(self, form: LinearForm, d: int, fmt, rlo=None, rhi=None) -> Word:
+        """R(L / d) of a float format for the linear form L and a constant d >= 1, also
+        guaranteed (by the caller) in [rlo, rhi]. With at most w_L * w_result values of the
+        format in the range: one thermometer of L per value (its runs, by bisection; depth
+        2). Else `_float_round`: per binade shift s the low P + 2 bits of round(L / (d 2^s))
+        by `_round_div_form` modulo 2^(P+2), binades by thermometers of L (depth 6)."""
+        lo, hi = fmt.round_k(form.lo, d), fmt.round_k(form.hi, d)
+        rlo, rhi = max(lo, lo if rlo is None else rlo), min(hi, hi if rhi is None else rhi)
+        if rlo == rhi:
+            return self.const(rlo)
+        if count_values(fmt, rlo, rhi) <= width_of(form.lo, form.hi) * width_of(rlo, rhi):
+            found = runs(lambda L: min(max(fmt.round_k(L, d), rlo), rhi), form.lo, form.hi, NON_DECREASING)
+            return self._from_runs(found, lambda v: self.ge(form, v))
+        P = fmt.significand_bits
+        low_bits = NumberFormat(P + 2, 0, fmt.rounding, "wrap")
+        c = self.circuit
+        return self._float_round(fmt, shift_range(fmt, form.lo // d, form.hi // d),
+                                 lambda t: self.ge(form, d << (P + t)),
+                                 lambda t: c.not_(self.ge(form, 1 - (d << (P + t)))),
+                                 lambda s: self._round_div_form(form, d << s, low_bits), rlo, rhi)
 
     def _round_div_form(self, form: LinearForm, d: int, fmt: NumberFormat, qlo=None, qhi=None) -> Word:
         """fmt.round_k(L, d) for the linear form L and a constant d >= 1, the rounded quotient
@@ -139,6 +165,8 @@ class ThresholdArithmetic(Arithmetic):
         comparison A*num - B*den >= c per quotient level (the levels are inherent in constant
         depth), the word built from their runs."""
         assert den.lo >= 1, "div_round needs a positive denominator"
+        if fmt.is_float:
+            return self._float_div_round(num, den, fmt, lo, hi)
         mode = fmt.rounding
         corners = [round_div(n, d, mode) for n in (num.lo, num.hi) for d in (den.lo, den.hi)]
         qlo, qhi = max(lo, min(corners)), min(hi, max(corners))
@@ -154,10 +182,29 @@ class ThresholdArithmetic(Arithmetic):
 
         return self._from_runs(_quotient_runs(qlo, qhi, fmt), ge)
 
+    def _float_div_round(self, num: Word, den: Word, fmt, lo: int, hi: int) -> Word:
+        """R(num / den) of a float format, the exact quotient guaranteed in [lo, hi]: one
+        comparison num * b_den - b_num * den >= 0 (or >= 1) per value v of the format in the
+        range, where R steps up to v at b (`floating.step_to`); the word from their runs."""
+        corners = [Fraction(n, d) for n in (num.lo, num.hi) for d in (den.lo, den.hi)]
+        xlo, xhi = max(Fraction(lo), min(corners)), min(Fraction(hi), max(corners))
+        assert xlo <= xhi, "the quotient range given is inconsistent with the operands"
+        levels = values_in(fmt, fmt.round_k(xlo.numerator, xlo.denominator), fmt.round_k(xhi.numerator, xhi.denominator))
+        fn, fd = self.form([(1, num)]), self.form([(1, den)])
+        previous = dict(zip(levels[1:], levels))
+
+        def ge(v):  # [R(num / den) >= v]
+            b, closed = step_to(fmt, previous[v], v)
+            return self.ge(self.combine([(b.denominator, fn), (-b.numerator, fd)]), 0 if closed else 1)
+
+        return self._from_runs([(v, v) for v in levels], ge)
+
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
         """With at most w_num * w_quotient levels, one thermometer of num per level (depth 2 over
         num), its breakpoints found by bisection; with more, `_round_div_form` (O(width)
         thermometers per bit, depth 4 over num)."""
+        if fmt.is_float:
+            return self._float_round_form(self.form([(1, num)]), d, fmt, qlo, qhi)
         rlo, rhi = overflow_range(qlo, qhi, fmt)
         levels = (rhi - rlo if fmt.overflow == "saturate" else qhi - qlo) + 1
         if levels > width_of(num.lo, num.hi) * width_of(rlo, rhi):

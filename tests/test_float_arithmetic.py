@@ -1,0 +1,122 @@
+"""lowering/arithmetic/ with float formats (spec 2.1): rounding of an exact sum, of a
+quotient by a constant and by a word, against the exact `FloatFormat.round_k` on every
+input of small widths, in both styles and every rounding mode; formats with
+subnormals, ties, saturation at MAX, and exponent ranges wider than the operands."""
+
+import pytest
+from test_fixedpoint import Bench, exact
+from tcverify.core.number_format import FloatFormat, paper_float
+from tcverify.lowering.arithmetic import threshold
+
+STYLES = ("adder", "threshold")
+ROUNDINGS = ("nearest_even", "floor", "truncate")
+
+
+def formats(rounding):
+    """Subnormals only (P=3 over the operand range), one binade step each, saturating at a
+    small MAX, and paper_float 6."""
+    return [FloatFormat(3, 0, 4, rounding), FloatFormat(1, -1, 3, rounding), FloatFormat(2, -2, 1, rounding),
+            FloatFormat(2, 0, 2, rounding), paper_float(6, rounding)]
+
+
+@pytest.fixture(params=["runs", "binades"])
+def threshold_path(request, monkeypatch):
+    """The threshold style's two constructions of a float rounding: one thermometer per value
+    (the default on these small ranges) or per binade (forced by a huge value count)."""
+    if request.param == "binades":
+        monkeypatch.setattr(threshold, "count_values", lambda *args: 1 << 60)
+    return request.param
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_round_linear(style, rounding, threshold_path):
+    b = Bench(10, style)
+    a, bb, u = b.signed(4), b.signed(3), b.unsigned(3)
+    av, bv, uv = b.value(a), b.value(bb), b.value(u)
+    terms = [(1, a, bb), (-3, u), (2, a)]
+    value = av * bv - 3 * uv + 2 * av - 3
+    built, wanted = [], []
+    for fmt in formats(rounding):
+        for shift in range(4):
+            built.append(b.ar.round_linear(terms, -3, shift, fmt))
+            wanted.append((exact([value], lambda v: fmt.round_k(v, 1 << shift)), fmt, shift))
+    for word, (want, fmt, shift) in zip(built, wanted):
+        assert (b.value(word) == want).all(), (fmt, shift)
+        assert fmt.kmin <= word.lo and word.hi <= fmt.kmax
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_div_round_const(style, rounding, threshold_path):
+    b = Bench(7, style)
+    num = b.signed(7)
+    words = [num, b.ar.linear([(3, num)], 200)]
+    numerators = b.values(words)
+    built, wanted = [], []
+    for fmt in formats(rounding):
+        for word, nv in zip(words, numerators):
+            for d in (1, 2, 3, 5, 6, 8, 12, 100):
+                built.append(b.ar.div_round_const(word, d, fmt))
+                wanted.append((exact([nv], lambda n: fmt.round_k(n, d)), fmt, d))
+    for got, (want, fmt, d) in zip(b.values(built), wanted):
+        assert (got == want).all(), (fmt, d)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_div_round(style, rounding):
+    """Every numerator of a signed 6-bit word over every denominator in [1, 8]: exact ties
+    (odd / 2, ...) in every binade of the small formats."""
+    b = Bench(9, style)
+    num, d = b.signed(6), b.unsigned(3)
+    den = b.ar.linear([(1, d)], 1)
+    nv, dv = b.value(num), b.value(den)
+    for fmt in formats(rounding):
+        want = exact([nv, dv], fmt.round_k)
+        word = b.ar.div_round(num, den, fmt, -32, 31)
+        assert (b.value(word) == want).all(), fmt
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_div_round_convex_combination(style, rounding):
+    """sum e_i v_i / sum e_i (softmax, average): the caller's range [min v, max v] bounds
+    the exact quotient and the word's width."""
+    b = Bench(10, style)
+    v1, v2 = b.signed(3), b.signed(3)
+    e1, e2 = (b.ar.linear([(1, b.unsigned(2))], 1) for _ in range(2))
+    num = b.ar.linear([(1, e1, v1), (1, e2, v2)])
+    den = b.ar.linear([(1, e1), (1, e2)])
+    fmt = FloatFormat(1, -1, 1, rounding)
+    word = b.ar.div_round(num, den, fmt, -4, 3)
+    assert fmt.round_k(-4) <= word.lo and word.hi <= fmt.round_k(3)
+    assert (b.value(word) == exact([b.value(num), b.value(den)], fmt.round_k)).all()
+
+
+def _depth(circuit, node, memo):
+    if node not in memo:
+        gate = circuit.gates[node]
+        memo[node] = 0 if not gate.inputs else 1 + max(_depth(circuit, x, memo) for x in gate.inputs)
+    return memo[node]
+
+
+@pytest.mark.parametrize("path", ["runs", "binades"])
+def test_threshold_float_rounding_has_constant_depth(path, monkeypatch):
+    """The depth of R(sum / 4) does not grow with the number of terms (once every binade is
+    reachable; fewer terms fold some away)."""
+    from tcverify.core.ir import GateCircuit
+    from tcverify.lowering.arithmetic import Arithmetic, Word
+
+    if path == "binades":
+        monkeypatch.setattr(threshold, "count_values", lambda *args: 1 << 60)
+
+    def depth(terms):
+        circuit = GateCircuit(terms * 3, ("0", "1"))
+        ar = Arithmetic(circuit, "threshold")
+        words = [Word(tuple(circuit.input(3 * i + j, "1") for j in range(3)), -4, 3) for i in range(terms)]
+        word = ar.round_linear([(1, w) for w in words], 0, 2, FloatFormat(2, -2, 3))
+        memo = {}
+        return max(_depth(circuit, n, memo) for n in word.bits)
+
+    assert depth(8) == depth(16) == depth(32) <= 6
