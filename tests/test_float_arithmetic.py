@@ -120,3 +120,24 @@ def test_threshold_float_rounding_has_constant_depth(path, monkeypatch):
         return max(_depth(circuit, n, memo) for n in word.bits)
 
     assert depth(8) == depth(16) == depth(32) <= 6
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_sqrt_round(style, rounding):
+    """R(sqrt(a) / 2^k) for every a of an 8-bit word (and one offset by a constant), k = 0..3,
+    fixed and float formats: exact squares, exact midpoints (4a = (2q + 1)^2 4^k), saturation."""
+    from tcverify.core.number_format import NumberFormat
+
+    b = Bench(8, style)
+    a = b.unsigned(8)
+    words = [a, b.ar.linear([(4, a)], 9)]
+    values = b.values(words)
+    built, wanted = [], []
+    for fmt in formats(rounding)[:3] + [NumberFormat(4, 1, rounding), NumberFormat(3, 0, rounding)]:
+        for word, av in zip(words, values):
+            for k in range(4):
+                built.append(b.ar.sqrt_round(word, k, fmt))
+                wanted.append((exact([av], lambda x: fmt.sqrt_k(x, 1 << k)), fmt, k))
+    for got, (want, fmt, k) in zip(b.values(built), wanted):
+        assert (got == want).all(), (fmt, k)

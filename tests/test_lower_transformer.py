@@ -12,10 +12,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import conformance_names
+from conftest import conformance_folder, conformance_names
 from pysat.formula import IDPool
 from pysat.solvers import Solver
-from random_models import ACTIVATIONS, HEAD_TYPES, random_transformer
+from random_models import ACTIVATIONS, HEAD_TYPES, random_float_format, random_format, random_transformer
 from tcverify.kinds.case import load_case
 from tcverify.core.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from tcverify.encodings.cnf import encode
@@ -188,15 +188,71 @@ def test_cnf_with_fixed_inputs(seed):
             assert cnf_bits(model, alphabet, outputs, word) == kinds.run(model, word, alphabet, outputs), word
 
 
+# -- float formats and layer norm (spec 2.1, 3.3) ------------------------------------
+
+
+def float_model(seed, norms=False, fixed=False):
+    """A random model in a random small float format (`fixed`: a fixed-point one), its
+    param format the same or another random float format, with layer norm blocks and
+    pre-norms if `norms`."""
+    rng = random.Random(7000 + seed)
+    alphabet = TERNARY if seed % 4 == 3 else BINARY
+
+    def small():
+        return random_float_format(rng, significand_bits=(1, 3), exponent_min=(-3, 0), top=2)
+
+    fmt = random_format(rng) if fixed else small()
+    pfmt = fmt if rng.random() < 0.5 else small()
+    model = random_transformer(rng, alphabet, max_length=6, number_format=fmt, param_format=pfmt,
+                               layer_norms=0.5 if norms else 0.0)
+    return rng, alphabet, model
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_float_transformers_all_strings(seed):
+    """Random float models: the IR (both styles, with and without rewriting, all words) agrees
+    with the batch evaluator on every string of small lengths."""
+    rng, alphabet, model = float_model(seed)
+    outputs = rng.choice(("last", "every"))
+    max_n = 3 if alphabet == TERNARY else 5
+    check_all_strings(model, alphabet, max_n, outputs)
+    check_all_strings(model, alphabet, max_n, outputs, table_limit=1, style=("adder", "threshold")[seed % 2],
+                      rewrite=seed % 3 != 0)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_layer_norm_transformers_all_strings(seed):
+    """Random models with layer norm blocks and pre-norms, in float (even seeds) and fixed
+    point (odd seeds) number formats."""
+    rng, alphabet, model = float_model(seed, norms=True, fixed=seed % 2 == 1)
+    outputs = rng.choice(("last", "every"))
+    max_n = 2 if alphabet == TERNARY else 4
+    check_all_strings(model, alphabet, max_n, outputs)
+    check_all_strings(model, alphabet, max_n, outputs, table_limit=1, style=("adder", "threshold")[(seed // 2) % 2])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_float_cnf_with_fixed_inputs(seed):
+    """The CNF of a float / layer-norm model with any concrete input fixed is satisfiable and
+    gives the exact evaluator's bits (no vacuity)."""
+    rng, alphabet, model = float_model(100 + seed, norms=seed % 2 == 1)
+    outputs = rng.choice(("last", "every"))
+    for n in (3, 5) if alphabet == BINARY else (2, 3):
+        for _ in range(2):
+            word = [rng.choice(alphabet) for _ in range(n)]
+            assert cnf_bits(model, alphabet, outputs, word, table_limit=1) == kinds.run(model, word, alphabet, outputs), word
+
+
 # -- conformance --------------------------------------------------------------
 
-NAMES = conformance_names()
+NAMES = conformance_names(with_next=True)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_conformance_samples_through_the_ir(conformance_dir, name):
-    case = load_case(os.path.join(conformance_dir, name, name + ".yaml"), warn=lambda message: None)
-    with open(os.path.join(conformance_dir, name, name + ".io.json")) as handle:
+    folder = conformance_folder(name)
+    case = load_case(os.path.join(folder, name, name + ".yaml"), warn=lambda message: None)
+    with open(os.path.join(folder, name, name + ".io.json")) as handle:
         samples = json.load(handle)
     for side in ("left", "right"):
         model = getattr(case, side)

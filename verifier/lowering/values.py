@@ -490,6 +490,24 @@ class Values:
         fmt = self.fmt
         return self._apply([num], lambda k: fmt.round_k(k, d), lambda w: self.arith.div_round_const(w, d, fmt))
 
+    def nonnegative(self, v: Value) -> Value:
+        """v with its proven range cut at 0, for a value the caller knows is >= 0 (a sum of
+        squares, whose interval arithmetic over the products' corners dips below 0)."""
+        if isinstance(v, Word) and v.lo < 0:
+            return self.arith.restrict(v, 0, v.hi)
+        if isinstance(v, Linear) and not v.steps and v.lo < 0:
+            return dataclasses.replace(v, lo=0, base_lo=0)
+        return v
+
+    def root(self, terms, const: int, k: int) -> Value:
+        """R(sqrt(a) / 2^k), exactly rounded, for the exact sum a = sum + const, which the
+        caller guarantees >= 0 (layer norm, spec 3.3): `Arithmetic.sqrt_round`."""
+        fmt = self.fmt
+        done = self._concrete(terms, const, lambda a: fmt.sqrt_k(a, 1 << k))
+        if done is not None:
+            return done
+        return self.arith.sqrt_round(self.nonnegative(self.as_word(self.linear(terms, const))), k, fmt)
+
     def choose(self, selectors, values) -> Value:
         """The value whose 0/1 selector is 1 (exactly one is)."""
         everything = list(selectors) + list(values)

@@ -3,13 +3,10 @@ arithmetic of one exact evaluation and an upper estimate of its lowering."""
 
 from __future__ import annotations
 
-import math
-
 from ...casefile.limits import MAX_MITER_GATES
 from ...core.models import Attention, LayerNorm, Transformer
 from ...errors import UserError
 from . import sequence
-from .lower import unsupported
 
 
 def work_per_string(model: Transformer, n: int, outputs: str) -> int:
@@ -32,12 +29,9 @@ def work_per_string(model: Transformer, n: int, outputs: str) -> int:
     return N * per_position
 
 
-def gates_estimate(model: Transformer, n: int, outputs: str) -> float:
+def gates_estimate(model: Transformer, n: int, outputs: str) -> int:
     """About the gates the model lowers to at length n: each multiply-add is about
-    one gate per bit of its words; infinite for a model the lowering does not
-    build yet (`lower.unsupported`), so `--method auto` enumerates it."""
-    if unsupported(model) is not None:
-        return math.inf
+    one gate per bit of its words."""
     return work_per_string(model, n, outputs) * model.number_format.width
 
 

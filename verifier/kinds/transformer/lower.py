@@ -11,9 +11,8 @@ from typing import Optional
 
 from ...core.models import Attention, LayerNorm, Transformer
 from ...lowering.arithmetic import SOFTMAX_X_PIECES
-from ...errors import UserError
 from . import sequence
-from ...semantics.activations import softmax_x
+from ...semantics.activations import softmax_k
 from ...core.ir import GateCircuit
 from ...lowering.values import Table, Value, Values, Word, value_key
 
@@ -115,10 +114,10 @@ class _Lowerer(Values):
 
     def _softmax(self, head, s, m, best, values, lo, hi) -> list:
         """R(sum X(s_q - m) V_q / sum X(s_q - m)) (spec 3.3)."""
-        F, Fe = self.fmt.frac_bits, head.exp_frac_bits
+        fmt, Fe = self.fmt, head.exp_frac_bits
 
         def x(d):
-            return softmax_x(min(d, 0), F, Fe)
+            return softmax_k(min(d, 0), fmt, Fe)
 
         if best is not None:
             e = [self.const(x(0))] * len(s)
@@ -126,7 +125,7 @@ class _Lowerer(Values):
             e = [self.with_level(v, m, lambda k, t: x(k - t)) if isinstance(v, Table) and isinstance(m, Word) and m in self.levels
                  else self.lookup(self.linear([(1, v), (-1, m)]), x, SOFTMAX_X_PIECES) for v in s]
         den = self.linear([(1, w) for w in e])
-        return [self.divide(self.linear([(1, w, v[j]) for w, v in zip(e, values)]), den, 1 << Fe, lo[j], hi[j])
+        return [self.divide(self.linear([(1, w, v[j]) for w, v in zip(e, values)]), den, x(0), lo[j], hi[j])
                 for j in range(len(lo))]
 
     def _hard(self, head, best, values) -> list:
@@ -168,6 +167,30 @@ class _Lowerer(Values):
             out.append(self.matvec(block.w2, block.b2, u))
         return out
 
+    def layer_norm(self, norm: LayerNorm, x) -> list:
+        """y at one position (spec 3.3), as the exact evaluator computes it: mu = R(sum x / d),
+        c = x - mu exact, v = R(sum c^2 / d) (c^2 on 2^-2F), s = R(sqrt(v + epsilon)) exactly
+        rounded (`Values.root`), y_i = R((gamma_i c_i + beta_i s) 2^F / (s 2^P)), or R(beta_i)
+        where s = 0 (a word s + [s = 0] keeps the divider's denominator positive)."""
+        F, P = self.fmt.frac_bits, self.model.param_format.frac_bits
+        d = len(x)
+        mu = self.divide(self.linear([(1, xi) for xi in x]), self.const(d), 1, None, None)
+        c = [self.linear([(1, xi), (-1, mu)]) for xi in x]
+        v = self.divide(self.nonnegative(self.linear([(1, ci, ci) for ci in c])), self.const(d << F), 1, None, None)
+        j = max(0, P - 2 * F + 1) // 2 * 2  # s 2^F = sqrt((v 2^F + eps 2^(2F-P)) 2^j) / 2^(j/2), j even
+        s = self.root([(1 << (F + j), v)], norm.epsilon << (2 * F - P + j), j // 2)
+        zero = self.equal(s, self.const(0))
+        den = self.linear([(1 << P, s), (1 << P, zero)])
+        dlo, dhi = max(self.bounds(den)[0], 1 << P), self.bounds(den)[1]  # s and [s = 0] exclude each other
+        y = []
+        for g, b, ci in zip(norm.gamma, norm.beta, c):
+            num = self.linear([(g << F, ci), (b << F, s)])
+            nlo, nhi = self.bounds(num)
+            lo, hi = min(nlo // dlo, nlo // dhi), max(-(-nhi // dlo), -(-nhi // dhi))
+            y.append(self.choose([zero, self.linear([(-1, zero)], 1)],
+                                 [self.const(self.fmt.round_k(b << F, 1 << P)), self.divide(num, den, 1 << P, lo, hi)]))
+        return y
+
     def readout(self, x) -> list:
         """Nodes of the output bits at one position (models.Readout), exact. Threshold:
         w . h + b > 0. Argmax: class c wins iff o_c > o_j for j < c and o_c >= o_j for
@@ -190,30 +213,12 @@ class _Lowerer(Values):
         return wins
 
 
-def unsupported(model: Transformer) -> Optional[tuple]:
-    """(what, key) of a construct this lowering does not build yet (float formats and
-    layer norm, spec 2.1 and 3.3; issue 18's lowering), or None. The evaluators
-    support them: `--method exhaustive` decides such a model, `auto` picks it
-    (cost.gates_estimate), and lowering one is a one-line UserError."""
-    for name in ("number_format", "param_format"):
-        if getattr(model, name).is_float:
-            return f"a float {name}", name
-    for b, block in enumerate(model.blocks):
-        if isinstance(block, LayerNorm) or block.norm is not None:
-            return "layer normalisation", f"blocks[{b}]"
-    return None
-
-
 def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, style: str = "adder",
                       table_limit: Optional[int] = None, rewrite: bool = True) -> list:
     """IR nodes of the output bits (spec 3) at length `circuit.length`. Values of at most
     `table_limit` symbol combinations are computed concretely (default: max(16, |alphabet|^2),
     enough for the first block's score tables; 1 keeps only constants concrete). `rewrite`
     keeps sums as `Linear` forms (see the module docstring)."""
-    missing = unsupported(model)
-    if missing is not None:
-        raise UserError(f"{missing[0]} is not yet supported by the SAT lowering (prove, compile): "
-                        "use --method exhaustive", model.path, missing[1])
     n = circuit.length
     lay = sequence.layout(model, n, outputs)
     if table_limit is None:
@@ -221,7 +226,11 @@ def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, st
     low = _Lowerer(model, circuit, style, table_limit, rewrite)
     h = low.embedding(n, lay)
     for block in model.blocks:
-        out = low.attention(block, h) if isinstance(block, Attention) else low.mlp(block, h)
+        if isinstance(block, LayerNorm):
+            h = [low.layer_norm(block, x) for x in h]
+            continue
+        y = h if block.norm is None else [low.layer_norm(block.norm, x) for x in h]
+        out = low.attention(block, y) if isinstance(block, Attention) else low.mlp(block, y)
         if block.residual:
             h = [[low.round_linear([(1, a), (1, b)], 0, 0) for a, b in zip(x, o)] for x, o in zip(h, out)]
         else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ...core.number_format import NumberFormat, round_div
+from ...core.number_format import NumberFormat, isqrt, round_div
 from .base import Arithmetic
 from .floating import shift_range
 from .words import LinearForm, Word, naf, overflow_range, width_of
@@ -167,16 +167,46 @@ class AdderArithmetic(Arithmetic):
         value = self._materialize(form, form.lo, form.hi)
         return self._overflow(self._round_shift(value, shift, fmt.rounding, qlo, qhi), fmt)
 
-    def _shift_parts(self, value: Word, shift: int):
-        """value / 2^shift as (q, frac): q = value >> shift and frac = ([f > 0], [f > 1/2],
-        [f = 1/2]) of the dropped fraction f (see `_round_parts`)."""
+    def _shift_parts(self, value: Word, shift: int, sticky=None):
+        """(value + e) / 2^shift as (q, frac) for an e in [0, 1) with [e > 0] = `sticky` (no e
+        if None): q = value >> shift and frac = ([f > 0], [f > 1/2], [f = 1/2]) of the dropped
+        fraction f (see `_round_parts`); for shift 0 the caller gives frac itself."""
         c = self.circuit
         q = self._word([value.bit(j) for j in range(shift, max(len(value.bits), shift + 1))],
                        value.lo >> shift, value.hi >> shift)
         if shift == 0:
             return q, (c.false, c.false, c.false)
-        top, rest = value.bit(shift - 1), c.or_(*(value.bit(j) for j in range(shift - 1)))
+        top = value.bit(shift - 1)
+        rest = c.or_(*(value.bit(j) for j in range(shift - 1)), *([sticky] if sticky is not None else []))
         return q, (c.or_(top, rest), c.and_(top, rest), c.and_(top, c.not_(rest)))
+
+    def sqrt_round(self, a: Word, k: int, fmt) -> Word:
+        """fmt.sqrt_k(a, 2^k) = R(sqrt(a) / 2^k) for a word a >= 0, exactly rounded (ties at
+        exact midpoints): restoring square root, one bit of r = isqrt(a) per step (a trial
+        subtraction of (2r + 2^i) 2^i from the remainder a - r^2, O(w) full adders), then
+        `_round_parts` with the remainder's flags: O(w^2) in all."""
+        assert a.lo >= 0, "sqrt_round needs a >= 0"
+        c = self.circuit
+        rlo, rhi = fmt.sqrt_k(a.lo, 1 << k), fmt.sqrt_k(a.hi, 1 << k)
+        if rlo == rhi:
+            return self.const(rlo)
+        top = isqrt(a.hi)
+        m = top.bit_length()
+        rbits = [c.false] * (m + 1)
+        rest = a
+        for i in reversed(range(m)):
+            root = Word(tuple(rbits), 0, top)  # the bits above i so far
+            trial = self.linear([(1, rest), (-(2 << i), root)], -(1 << (2 * i)))
+            rbits[i] = c.not_(trial.bits[-1])
+            bound = min(a.hi, 2 * (top << i) + (1 << (2 * i)) - 1)
+            rest = self._mux(rbits[i], trial, rest, 0, max(0, min(bound, max(trial.hi, rest.hi))))
+        root = self._word(rbits, isqrt(a.lo), top)
+        nonzero = c.or_(*rest.bits)
+        if k == 0:  # sqrt(a) - r > 1/2 iff a >= r^2 + r + 1; never exactly 1/2
+            q, frac = root, (nonzero, self.at_least([(1, rest), (-1, root)], -1), c.false)
+        else:
+            q, frac = self._shift_parts(root, k, nonzero)
+        return self._round_parts(q, frac, fmt, rlo, rhi)
 
     def _round_parts(self, q: Word, frac: tuple, fmt, rlo: int, rhi: int) -> Word:
         """R(x) (then saturation) of x = q + f, 0 <= f < 1, given the word q = floor(x) and

@@ -59,6 +59,10 @@ class Arithmetic:
         bits = bits + (bits[-1],) * (w - len(bits))
         return Word(bits[:w], lo, hi)
 
+    def restrict(self, word: Word, lo: int, hi: int) -> Word:
+        """The word with its range cut to [lo, hi], which the caller proves holds its value."""
+        return self._word(word.bits, max(lo, word.lo), min(hi, word.hi))
+
     def select(self, choices: list[tuple[int, int]], default: int = 0) -> Word:
         """k of the one selector that is 1 (the caller guarantees at most one), else `default`:
         an OR of selectors per bit."""

@@ -182,6 +182,12 @@ class ThresholdArithmetic(Arithmetic):
 
         return self._from_runs(_quotient_runs(qlo, qhi, fmt), ge)
 
+    def sqrt_round(self, a: Word, k: int, fmt) -> Word:
+        """fmt.sqrt_k(a, 2^k) = R(sqrt(a) / 2^k) for a word a >= 0: monotone in a, so one
+        thermometer of a per value of the result (its runs, by bisection; depth 2 over a)."""
+        assert a.lo >= 0, "sqrt_round needs a >= 0"
+        return self.lookup(a, lambda x: fmt.sqrt_k(x, 1 << k), NON_DECREASING)
+
     def _float_div_round(self, num: Word, den: Word, fmt, lo: int, hi: int) -> Word:
         """R(num / den) of a float format, the exact quotient guaranteed in [lo, hi]: one
         comparison num * b_den - b_num * den >= 0 (or >= 1) per value v of the format in the
