@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import CONFORMANCE, MISSING, conformance_names
+from conftest import CONFORMANCE, MISSING, conformance_folder, conformance_names
 from tcverify.kinds.case import load_case
 from tcverify.kinds.circuit.load import parse_netlist
 from tcverify.core.models import Case, Circuit, Transformer
@@ -24,11 +24,14 @@ pytestmark = pytest.mark.usefixtures("conformance_dir")
 
 
 def transformer_cases():
-    names = conformance_names()
+    names = conformance_names(with_next=True)
     if names == [MISSING]:
         return names
-    return [name for name in names
-            if isinstance(load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None).left, Transformer)]
+    return [name for name in names if isinstance(load(name).left, Transformer)]
+
+
+def load(name):
+    return load_case(os.path.join(conformance_folder(name), name, name + ".yaml"), warn=lambda message: None)
 
 
 def small_lengths(case, most=3, limit=4):
@@ -37,7 +40,7 @@ def small_lengths(case, most=3, limit=4):
 
 @pytest.mark.parametrize("name", transformer_cases())
 def test_compiled_netlist_equals_transformer(name, tmp_path):
-    case = load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None)
+    case = load(name)
     lengths = small_lengths(case)
     netlists = {}
     for n in lengths:
@@ -58,7 +61,7 @@ def test_depth_does_not_grow_with_n(name):
     """Depth is the same at n = 8 and n = 16 (6 and 8 for a positional table of
     8 rows, which bounds the length); at n = 4 it can only be smaller, or 2
     (with at most 16 symbol combinations a value is tabulated as a DNF)."""
-    case = load_case(os.path.join(CONFORMANCE, name, name + ".yaml"), warn=lambda message: None)
+    case = load(name)
     small, mid, big = (4, 6, 8) if case.left.positional.kind == "table" else (4, 8, 16)
     depths = {n: api.circuit_stats(*api.compile(case, "left", n)).depth for n in (small, mid, big)}
     assert depths[mid] == depths[big] and depths[small] <= max(depths[big], 2), depths
