@@ -3,6 +3,7 @@ defaults, parameters rounded by a float param_format's R, and every error as a
 one-line UserError naming the key."""
 
 import copy
+import json
 import os
 from fractions import Fraction as Fr
 
@@ -229,15 +230,15 @@ def test_set_and_sweep_vary_float_fields(tmp_path):
     assert run.exit_code == 0, run.output
 
 
-def test_sat_on_a_float_or_layer_norm_model_is_a_one_line_error():
-    """Until the SAT lowering supports them (issue 18), `--method sat` refuses; `auto`
-    enumerates. Never a wrong answer."""
-    for name in ("25-float-avg-majority-breaks", "28-layer-norm-post"):
+def test_sat_on_a_float_or_layer_norm_model():
+    """`--method sat` (no sampling) decides float and layer-norm models through the SAT
+    lowering (issue 18) and finds the expected shortest counterexample."""
+    for name, shortest in (("25-float-avg-majority-breaks", 9), ("28-layer-norm-post", 3)):
         path = os.path.join(CONFORMANCE_NEXT, name, name + ".yaml")
-        run = CliRunner().invoke(main, ["prove", path, "--method", "sat"])
-        assert run.exit_code == 2, run.output
-        lines = [line for line in run.output.splitlines() if line.strip()]
-        assert len(lines) == 1 and "not yet supported" in lines[0], run.output
+        run = CliRunner().invoke(main, ["prove", path, "--method", "sat", "--no-sample", "--json"])
+        assert run.exit_code == 0, run.output
+        report = json.loads(run.output.strip().splitlines()[-1])
+        assert report["verdict"] == "counterexample" and report["counterexample"]["length"] == shortest
 
 
 def test_simulate_shows_floats_and_layer_norms():

@@ -53,3 +53,11 @@ def test_plot_writes_a_png(case_path, tmp_path):
     path = tmp_path / "sweep.png"
     plot(rows, [5, 6, 7], "right.k", "majority vs count", str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_needed_value_where_precision_grows_as_the_value_falls():
+    """exponent_min: the least precise value proving n is the largest one (a float's range)."""
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(value=v, longest_proved=2 ** -v) for v in (-1, -2, -3)]
+    assert needed_value(rows, [2, 3, 4, 8]) == {2: -1, 3: -2, 4: -2, 8: -3}

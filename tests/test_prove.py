@@ -24,8 +24,7 @@ def bad_cases():
 
 
 def next_cases():
-    """conformance-next's cases (spec 2.1 and 3.3): decided by enumeration until the
-    SAT lowering supports floats and layer norm (issue 18)."""
+    """conformance-next's cases (spec 2.1 floats and 3.3 layer norm)."""
     first = conformance_expected()
     return sorted((rel, want) for rel, want in conformance_expected(with_next=True).items() if rel not in first)
 

@@ -56,13 +56,22 @@ def sweep(case_path: str, keys: tuple, values, max_len: Optional[int], overrides
     return rows
 
 
+def falling(rows) -> bool:
+    """Whether precision grows as the value falls (exponent_min): the smallest value proves
+    longer than the largest."""
+    proved = {r.value: -1 if r.longest_proved is None else r.longest_proved for r in rows}
+    return len(proved) > 1 and proved[min(proved)] > proved[max(proved)]
+
+
 def needed_value(rows, lengths) -> dict:
-    """For each length n: the smallest swept value that proves every length <= n."""
+    """For each length n: the least precise swept value that proves every length <= n (the
+    smallest, or the largest where precision grows as the value falls)."""
+    pick = max if falling(rows) else min
     needed = {}
     for n in lengths:
         good = [r.value for r in rows if r.longest_proved is not None and r.longest_proved >= n]
         if good:
-            needed[n] = min(good)
+            needed[n] = pick(good)
     return needed
 
 
@@ -70,10 +79,12 @@ def plot(rows, lengths, key: str, title: str, path: str):
     needed = needed_value(rows, lengths)
     fig, ax = pyplot().subplots(figsize=(6.5, 4.2))
     ns = sorted(needed)
-    ax.step(ns, [needed[n] for n in ns], where="post", marker="o", label=f"smallest {key} proving all lengths <= n")
+    sign = -1 if falling(rows) else 1
+    ax.step(ns, [needed[n] for n in ns], where="post", marker="o",
+            label=f"{'largest' if sign < 0 else 'smallest'} {key} proving all lengths <= n")
     positive = [n for n in ns if n >= 1]
     if positive:
-        ax.plot(positive, [math.log2(n) for n in positive], "--", color="grey", label="log2 n")
+        ax.plot(positive, [sign * math.log2(n) for n in positive], "--", color="grey", label=f"{'-' if sign < 0 else ''}log2 n")
     ax.set_xlabel("input length n")
     ax.set_ylabel(key)
     ax.set_title(title)

@@ -38,6 +38,17 @@ the form, n: words, levels: distinct output values):
 | `div_round` (word) | restoring division O(w^2) | one comparison per quotient level |
 | `div_round_const` | power of two: `round_linear`; else restoring division by the constant, O(w^2) (folded) | up to w^2 levels one thermometer per level, else mod indicators, O(w) thermometers per bit |
 | `lookup` | per level a chain O(w) + or of runs | per level one thermometer, one gate per bit |
+| `round_linear`, `div_round_const` (float) | tree, then per binade O(P) increment + O(w) leading-one chains | per value one thermometer (at most w_L w levels), else per binade P + 2 mod indicators + 2 thermometers |
+| `div_round` (float) | restoring division O(w^2), then as above | one comparison per value of the format in the range |
+| `sqrt_round` | restoring square root O(w^2), then as above | per value of the result one thermometer |
+
+Float formats (spec 2.1) use the same words: a float value is a grid index on
+2^exponent_min, its word w = P + (exponent_max - exponent_min) + 2 bits wide at
+most, and every exact sum of products is already aligned on a common grid (the
+accumulator of Merrill & Sabharwal's Lemma 5, sized from the operands' ranges).
+Only the rounding differs (`floating.py`): the binade of |x| (one comparison per
+binade boundary, the leading-one detection), the rounded quotient in that binade
+(P + 2 bits), shifted, and saturation at +-MAX.
 
 Finding the runs of `lookup` evaluates f O(levels log range) times; only a
 lookup without declared pieces evaluates f on its whole (small) range.
