@@ -42,8 +42,7 @@ def estimate_gates(model: Transformer, n: int) -> int:
     for the scores and weighted values of every head."""
     N = n + (model.bos is not None) + (model.eos is not None)
     fmt = model.number_format
-    # a float word is sign, exponent and significand bits (issue 18), not its grid's width
-    w = 2 + fmt.significand_bits + (fmt.exponent_max - fmt.exponent_min).bit_length() if fmt.is_float else fmt.width + 1
+    w = fmt.width + 1  # a float word is its grid index too (docs/lowering.md, floats), at most this wide
     constants, pairs = _nonzero(model.readout.weights), 0
     for block in model.blocks:
         if isinstance(block, Attention):
