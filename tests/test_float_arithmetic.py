@@ -4,7 +4,7 @@ input of small widths, in both styles and every rounding mode; formats with
 subnormals, ties, saturation at MAX, and exponent ranges wider than the operands."""
 
 import pytest
-from test_fixedpoint import Bench, exact
+from test_arithmetic import Bench, exact
 from tcverify.core.number_format import FloatFormat, paper_float
 from tcverify.lowering.arithmetic import threshold
 
