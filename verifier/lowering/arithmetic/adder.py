@@ -242,12 +242,24 @@ class AdderArithmetic(Arithmetic):
             form = self.form([(1, kept), (1, self.bit_word(up))])
             return Word(tuple(self._compress(form, P + 2)), -(1 << P), 1 << P)
 
-        def pos(t):  # x >= B iff q >= B (B an integer)
-            return self._ge_word(q, 1 << (P + t))
+        # leading-one detection, shared by every binade: for q >= 0, q >= 2^m iff a bit of q at m
+        # or above is 1; for q < 0, r = ~q = -q - 1 >= 0 and x <= -2^m iff r >= 2^m, or
+        # r = 2^m - 1 (q's bits below m all 0) and f = 0
+        w = len(q.bits)
+        upper, upper_r, lower = [c.false] * w, [c.false] * w, [c.false]
+        for m in reversed(range(w - 1)):
+            upper[m] = c.or_(q.bits[m], upper[m + 1])
+            upper_r[m] = c.or_(c.not_(q.bits[m]), upper_r[m + 1])
+        for m in range(w - 1):
+            lower.append(c.or_(lower[-1], q.bits[m]))
 
-        def neg(t):  # x <= -B iff not (q >= -B + 1 or (q == -B and f > 0))
-            bound = 1 << (P + t)
-            return c.not_(c.or_(self._ge_word(q, 1 - bound), c.and_(self._ge_word(q, -bound), nonzero)))
+        def pos(t):  # x >= B iff q >= B (B an integer)
+            return c.and_(c.not_(sign), upper[min(P + t, w - 1)])
+
+        def neg(t):
+            m = P + t
+            exact = c.and_(c.not_(nonzero), c.not_(lower[m])) if m <= w - 1 else c.false
+            return c.and_(sign, c.or_(upper_r[min(m, w - 1)], exact))
 
         rlo, rhi = max(rlo, fmt.round_k(q.lo)), min(rhi, fmt.round_k(q.hi + 1))
         return self._float_round(fmt, shift_range(fmt, q.lo, q.hi), pos, neg, quotient, rlo, rhi)

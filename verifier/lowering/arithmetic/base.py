@@ -252,7 +252,7 @@ class Arithmetic:
         c = self.circuit
         P, top = fmt.significand_bits, top_shift(fmt)
         s0, s1 = shifts
-        choices, over, under = [], c.false, c.false
+        regions, over, under = [], c.false, c.false
         for s in range(s0, min(s1, top) + 1):
             if s == 0:
                 inside = c.and_(c.not_(pos(0)), c.not_(neg(0)))
@@ -267,9 +267,19 @@ class Arithmetic:
                 down = c.and_(inside, bits[P], bits[P + 1], *(c.not_(b) for b in bits[:P]))
                 over, under = c.or_(over, up), c.or_(under, down)
                 inside = c.and_(inside, c.not_(up), c.not_(down))
-            choices.append((inside, Word((c.false,) * s + tuple(bits), -(1 << (P + s)), 1 << (P + s))))
+            regions.append((inside, s, bits))
         if s1 > top:
             over, under = c.or_(over, pos(top)), c.or_(under, neg(top))
-        choices += [(over, self.const(fmt.kmax)), (under, self.const(fmt.kmin))]
-        word = self.choose(choices)
-        return self._word(word.bits, rlo, rhi)
+        # exactly one of the regions, over and under holds: bit j is an OR of the region's bit
+        # j - s (or its sign above s + P + 1) and the saturated constants' bits
+        terms, extend = {}, []
+        for inside, s, bits in regions:
+            for i, bit in enumerate(bits):
+                terms.setdefault(s + i, []).append(c.and_(inside, bit))
+            extend.append((s + P + 2, c.and_(inside, bits[P + 1])))
+        out = []
+        for j in range(width_of(rlo, rhi)):
+            ors = terms.get(j, []) + [node for start, node in extend if start <= j]
+            ors += [over] * ((fmt.kmax >> j) & 1) + [under] * ((fmt.kmin >> j) & 1)
+            out.append(c.or_(*ors))
+        return self._word(out, rlo, rhi)
