@@ -150,7 +150,7 @@ def test_scaled_query_weights_are_rounded_once_from_the_exact_value():
 def test_rounding_warning_names_the_scale():
     warnings = []
     load("length_len8", number_format={"int_bits": 8, "frac_bits": 2}, warn=warnings.append)
-    assert len(warnings) == 1 and "parameter(s)" in warnings[0] and "params.npz" in warnings[0]
+    assert len(warnings) == 1 and "parameter(s)" in warnings[0] and "length_len8" in warnings[0]
     warnings = []
     load("detect_pattern_aba_len8", warn=warnings.append)  # key_size 10: 1/sqrt(10) is irrational
     assert len(warnings) == 1 and "1/sqrt(key_size)" in warnings[0] and "query/w" in warnings[0]

@@ -49,6 +49,7 @@ from .proving.pool import LocalBackend, default_memory_limit
 from .proving.results import CaseResult, LengthResult, Verdict
 from .proving.schedule import Scheduler, run_unit
 from .proving.solver import DEFAULT_SOLVER, SOLVERS, solve
+from .proving.witness import replay
 
 __all__ = ["load", "check", "check_length", "stages", "decide", "decide_path", "prove", "unit_runner", "length_method", "miter",
            "miter_cnf", "solve", "compile", "circuit_stats", "CircuitStats", "export_cnf", "aiger_model",
@@ -114,7 +115,7 @@ def decide_path(path, *, overrides=(), max_length: int = MAX_LENGTH, timeout: Op
 
 def prove(paths, *, jobs: int = 1, memory_limit: Optional[int] = None, dask: Optional[str] = None,
           timeout: Optional[float] = None, overrides=(), max_length: int = MAX_LENGTH,
-          on_length: Optional[Callable] = None, on_warning: Optional[Callable] = None, **settings) -> Scheduler:
+          on_length: Optional[Callable] = None, on_loaded: Optional[Callable] = None, **settings) -> Scheduler:
     """A `Scheduler` deciding the case files `paths` in worker processes, each
     unit killed at `timeout` and capped at `memory_limit` bytes (default: 3/4
     of the memory shared by the workers); `.results()` yields the CaseResults
@@ -132,11 +133,11 @@ def prove(paths, *, jobs: int = 1, memory_limit: Optional[int] = None, dask: Opt
         run = _runner(settings, timeout, overrides, max_length, base=os.getcwd())
         backend = DaskBackend(run, timeout, None if dask == "local" else dask, memory_limit,
                               workers=jobs if dask == "local" and jobs > 1 else None)
-        return Scheduler(paths, backend, True, on_length, on_warning)
+        return Scheduler(paths, backend, True, on_length, on_loaded)
     if memory_limit is None:
         memory_limit = default_memory_limit(jobs)
     backend = LocalBackend(_runner(settings, timeout, overrides, max_length), jobs, timeout, memory_limit)
-    return Scheduler(paths, backend, jobs > 1, on_length, on_warning)
+    return Scheduler(paths, backend, jobs > 1, on_length, on_loaded)
 
 
 def unit_runner(*, timeout: Optional[float] = None, overrides=(), max_length: int = MAX_LENGTH, **settings):
@@ -249,4 +250,4 @@ def decode(cnf_path: str, answer: str, *, max_length: int = MAX_LENGTH) -> tuple
         word = decode_word(true, inputs, case.alphabet, n)
     except ValueError as exc:
         raise UserError(f"{exc}: not a model of this CNF", "model") from None
-    return n, pipeline.replay(case, word)
+    return n, replay(case, word)

@@ -17,9 +17,11 @@ from .. import __version__, api
 from ..api import (CARDINALITY_ENCODINGS, CERTIFYING_SOLVERS, DEFAULT_SOLVER, MAX_LENGTH, METHODS, PB_ENCODINGS,
                    SOLVERS, parse_override, parse_range)
 from ..errors import TcverifyError, UserError
-from .discovery import case_files
+from .discovery import case_files, select_cases
 from .exit_codes import overall_exit
+from .flags import LENGTH, MAX_JOBS, MemorySize, Seconds
 from .report import format_lengths
+from .streams import pipe_safe_streams
 
 
 # The library's errors name the option field; the command line names its flag.
@@ -31,6 +33,10 @@ class Cli(click.Group):
     """Turns every TcverifyError into a one-line message and its exit code."""
 
     def invoke(self, ctx):
+        with pipe_safe_streams():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except TcverifyError as exc:
@@ -54,22 +60,6 @@ def main():
     circuits and DFAs over all strings of the given lengths (SAT backend)."""
 
 
-SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def parse_size(text: str, key: str) -> int:
-    """Bytes of a size such as 4G, 500M, 64K or 1000000 (binary units)."""
-    body = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = body[-1:] if body[-1:] in SIZE_UNITS else ""
-    try:
-        value = float(body[:len(body) - len(unit)])
-    except ValueError:
-        value = -1
-    if not value > 0 or value == float("inf"):
-        raise UserError(f"expected a size such as 4G or 500M, found {text!r}", key=key)
-    return int(value * SIZE_UNITS[unit])
-
-
 max_length_option = click.option(
     "--max-length", type=click.IntRange(0), default=MAX_LENGTH, show_default=True,
     help="The longest input length a case may list (a guard against typos like 1000000000).")
@@ -87,9 +77,14 @@ def solver_options(function):
 
 
 @main.command()
-@click.argument("cases", nargs=-1, required=True)
+@click.argument("cases", nargs=-1)
+@click.option("-k", "pattern", default=None, metavar="PATTERN",
+              help="Only the cases whose file path matches PATTERN: substrings joined by and / or / not, as pytest -k.")
+@click.option("-x", "--exitfirst", is_flag=True, help="Stop after the first case that does not pass.")
+@click.option("--cex-dir", type=click.Path(file_okay=False), default=None,
+              help="Write each counterexample as DIR/<case>-n<length>.json, which `simulate --input @FILE` reads.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case per line.")
-@click.option("--timeout", type=float, default=None, help="Seconds per case (with --jobs: per length), covering loading, lowering and solving; past it the case is 'unknown' (exit 3).")
+@click.option("--timeout", type=Seconds(), default=None, help="Seconds per case (with --jobs: per length), covering loading, lowering and solving; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
 @click.option("--no-rewrite", is_flag=True, help="Build every transformer sum as a word (no linear-form rewriting).")
 @click.option("--no-sweep", is_flag=True, help="Skip SAT sweeping (merging proved-equal nodes) before the final solve.")
@@ -98,15 +93,15 @@ def solver_options(function):
 @click.option("--certify", is_flag=True, help="Check every SAT proof of unsatisfiability inside tcverify (RUP check); see docs/proofs.md.")
 @click.option("--proof-dir", type=click.Path(file_okay=False), default=None,
               help="With --certify (implied): write each UNSAT length's CNF (DIMACS) and proof (DRAT) here.")
-@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=1, show_default=True, help="Worker processes; with more than one, the lengths of every case are decided in parallel (shortest first; verdicts as with one).")
 @click.option("--dask", "dask_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="Run the units on a Dask cluster: the scheduler at ADDRESS (tcp://HOST:8786), or without one (put --dask after the cases) a LocalCluster of --jobs workers (default one per core).")
-@click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
+              help="Run the units on a Dask cluster: the scheduler at ADDRESS (tcp://HOST:8786), or without one a LocalCluster of --jobs workers (default one per core).")
+@click.option("--max-memory", "max_memory", type=MemorySize(), default=None, help="Address space per worker process, e.g. 4G or 500M (default: 3/4 of the memory shared by the workers); past it a length is 'unknown (memory)'.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Also write JUnit XML, one test case per case file.")
 @max_length_option
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, dask_address, max_memory,
+def prove(cases, pattern, exitfirst, cex_dir, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, dask_address, max_memory,
           junit, max_length, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
@@ -116,23 +111,29 @@ def prove(cases, as_json, timeout, no_sample, no_rewrite, no_sweep, method, cert
     certify = certify or proof_dir is not None
     if certify and solver not in CERTIFYING_SOLVERS:
         raise UserError(f"--certify checks proofs of {', '.join(CERTIFYING_SOLVERS)} only", key="--solver")
+    if dask_address is not None and dask_address != "local" and os.path.exists(dask_address):
+        cases, dask_address = (*cases, dask_address), "local"  # `--dask CASE`: a path is not an address
+    if not cases:
+        raise click.UsageError("Missing argument 'CASES...': give case files or directories.")
     paths = case_files(cases)
     if not paths:
         raise UserError("no case files found", key=" ".join(cases))
+    selected = select_cases(paths, pattern) if pattern is not None else paths
     overrides = tuple(parse_override(s) for s in settings)
-    memory_limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
     if dask_address is not None:
         check_dask_address(dask_address, jobs)
-    scheduler = api.prove(paths, jobs=jobs, memory_limit=memory_limit, dask=dask_address, timeout=timeout,
-                          overrides=overrides, max_length=max_length, solver=solver, cardinality=cardinality, pb=pb,
-                          sample=not no_sample, sweep=not no_sweep, method=method, certify=certify,
-                          proof_dir=proof_dir, rewrite=not no_rewrite)
-    results = run_cases(scheduler, len(paths), as_json=as_json)
+    settings = dict(solver=solver, cardinality=cardinality, pb=pb, sample=not no_sample, sweep=not no_sweep,
+                    method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite)
+    scheduler = api.prove(selected, jobs=jobs, memory_limit=max_memory, dask=dask_address, timeout=timeout,
+                          overrides=overrides, max_length=max_length, **settings)
+    record = {"tcverify": __version__, **settings, "timeout": timeout}
+    results = run_cases(scheduler, len(selected), record, as_json=as_json, exitfirst=exitfirst, cex_dir=cex_dir,
+                        deselected=len(paths) - len(selected))
     if junit:
         from .report import write_junit
 
-        write_junit(results, junit)
-    sys.exit(overall_exit(results))
+        write_junit(results, junit, record)
+    sys.exit(overall_exit(results, certify))
 
 
 def check_dask_address(address: str, jobs: int):
@@ -140,8 +141,8 @@ def check_dask_address(address: str, jobs: int):
     if address == "local":
         return
     if not re.fullmatch(r"[a-z]+://\S+|[\w.-]+:\d+", address):
-        raise UserError(f"{address!r} is not a scheduler address like tcp://HOST:8786 (for a local cluster, "
-                        "put --dask after the cases)", key="--dask")
+        raise UserError(f"{address!r} is not a scheduler address like tcp://HOST:8786, nor a case file "
+                        "(for a local cluster, give --dask without a value)", key="--dask")
     if jobs > 1:
         raise UserError("--jobs sets the size of a local cluster; a scheduler's workers are started with `dask worker`", key="--dask")
 
@@ -166,18 +167,23 @@ def validate(cases, max_length):
 
 @main.command()
 @click.argument("case")
-@click.option("--input", "text", required=True, help="Symbols joined by commas, or plain characters when every symbol is one character.")
+@click.option("--input", "text", required=True,
+              help="Symbols joined by commas, plain characters when every symbol is one character, "
+                   "or @FILE: a witness written by `prove --cex-dir`.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with both models' bits and traces.")
 def simulate(case, text, as_json):
-    """Both models' output bits on one input, with a transformer's trace."""
-    from .simulate import parse_input, render_text
+    """Both models' output bits on one input, with a transformer's trace.
+    Exit status 0 when the models agree, 1 when they differ."""
+    from .simulate import parse_input, read_witness, render_text
 
     loaded = api.load(case)
-    result = api.simulate(loaded, parse_input(text, loaded.alphabet))
+    word = read_witness(text[1:]) if text.startswith("@") else parse_input(text, loaded.alphabet)
+    result = api.simulate(loaded, word)
     if as_json:
         click.echo(json.dumps(result))
     else:
         click.echo(render_text(result))
+    sys.exit(0 if result["left"] == result["right"] else 1)
 
 
 def kind(model) -> str:
@@ -187,11 +193,11 @@ def kind(model) -> str:
 @main.command(name="compile")
 @click.argument("case")
 @click.option("--side", type=click.Choice(["left", "right"]), default="left", show_default=True, help="Which model of the case to compile.")
-@click.option("--length", "length", type=int, default=None, help="The input length n.")
+@click.option("--length", "length", type=LENGTH, default=None, help="The input length n.")
 @click.option("--lengths", "length_range", default=None, help="A range A:B of lengths, compiled one netlist each.")
 @click.option("-o", "--output", default=None, help="Netlist file to write (JSON); '{n}' is replaced by the length.")
 @click.option("--stats", is_flag=True, help="Print depth, gates, wires, largest fan-in and weight per length.")
-@click.option("--plot", default=None, help="With --stats: PNG of the growth with n (default: <case>-compile.png for a range).")
+@click.option("--plot", default=None, metavar="PATH", help="With --stats: write a PNG of the growth with n to PATH (folders are created).")
 def compile_command(case, side, length, length_range, output, stats, plot):
     """Compile a transformer into a constant-depth threshold circuit (Merrill & Sabharwal 2023)."""
     from .compile import compile_lengths
@@ -203,14 +209,14 @@ def compile_command(case, side, length, length_range, output, stats, plot):
         raise UserError("with several lengths, -o must contain {n}", key="-o")
     if not output and not stats:
         raise UserError("nothing to do: give -o FILE and/or --stats", key="-o")
-    if stats and plot is None and len(lengths) > 1:
-        plot = os.path.splitext(os.path.basename(case))[0] + "-compile.png"
+    if plot is not None and not stats:
+        raise UserError("a plot draws the stats: add --stats", key="--plot")
     compile_lengths(case, side, lengths, output, stats, plot)
 
 
 @main.command()
 @click.argument("case")
-@click.option("--length", "length", type=int, required=True, help="The input length n.")
+@click.option("--length", "length", type=LENGTH, required=True, help="The input length n.")
 @click.option("-o", "--output", required=True, help="DIMACS file to write.")
 @solver_options
 def cnf(case, length, output, solver, cardinality, pb):
@@ -224,7 +230,7 @@ def cnf(case, length, output, solver, cardinality, pb):
 
 @main.command(name="aiger")
 @click.argument("case")
-@click.option("--length", "length", type=int, required=True, help="The input length n.")
+@click.option("--length", "length", type=LENGTH, required=True, help="The input length n.")
 @click.option("-o", "--output", required=True, help="Binary AIGER file to write.")
 @click.option("--side", type=click.Choice(["left", "right"]), default=None, help="Write one model instead of the miter.")
 def aiger_command(case, length, output, side):
@@ -240,7 +246,8 @@ def aiger_command(case, length, output, side):
 @click.argument("model", default="-")
 def decode(cnf_file, model):
     """Decode an external solver's answer (MODEL file, or '-' for stdin) for CNF_FILE
-    written by `tcverify cnf`, and replay the string on both models."""
+    written by `tcverify cnf`, and replay the string on both models. Exit status
+    0 for UNSAT (the models agree at that length), 1 for a replayed counterexample."""
     text = sys.stdin.read() if model == "-" else read_text(model)
     n, cex = api.decode(cnf_file, text)
     if cex is None:
@@ -261,11 +268,11 @@ def read_text(path: str) -> str:
 @main.command(name="sweep")
 @click.argument("case")
 @click.option("--vary", required=True, metavar="KEY=A:B", help="The field to vary and its values, e.g. left.number_format.frac_bits=2:12 (or a comma list).")
-@click.option("--max-len", type=int, default=None, help="Decide lengths from the case's smallest up to this one.")
+@click.option("--max-len", type=LENGTH, default=None, help="Decide lengths from the case's smallest up to this one.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Further overrides (repeatable).")
-@click.option("--plot", default=None, help="PNG of the value needed against length (default: <case>-sweep.png).")
+@click.option("--plot", default=None, metavar="PATH", help="Write a PNG of the value needed against length to PATH (folders are created).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per value.")
-@click.option("--timeout", type=float, default=None, help="Seconds per value.")
+@click.option("--timeout", type=Seconds(), default=None, help="Seconds per value.")
 @solver_options
 def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver, cardinality, pb):
     """Sweep one parameter: longest length proved and shortest counterexample per value."""
@@ -299,7 +306,7 @@ def sweep_command(case, vary, max_len, settings, plot, as_json, timeout, solver,
                           f"{cex['length']}: {','.join(cex['input'])}" if cex else ("none" if row.verdict == "equivalent" else row.verdict),
                           f"{row.time_s:.2f}")
         Console().print(table)
-    plot = plot or os.path.splitext(os.path.basename(case))[0] + "-sweep.png"
-    draw(rows, lengths, ".".join(keys), f"{base.name}: precision needed against length", plot)
-    if not as_json:
-        click.echo(f"plot: {plot}")
+    if plot is not None:
+        draw(rows, lengths, ".".join(keys), f"{base.name}: precision needed against length", plot)
+        if not as_json:
+            click.echo(f"plot: {plot}")

@@ -1,11 +1,14 @@
 """Case discovery: the case files named on the command line, a directory
-standing for the case files below it."""
+standing for the case files below it; `-k` selects among them."""
 
 from __future__ import annotations
 
 import os
+import re
 
 import yaml
+
+from ..errors import UserError
 
 
 def case_files(paths) -> list:
@@ -31,3 +34,21 @@ def is_case_file(path) -> bool:
     except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8, a huge integer
         return False
     return isinstance(top, dict) and "tcverify" in top
+
+
+def select_cases(paths, pattern: str) -> list:
+    """The paths `pattern` selects (`prove -k`): case-insensitive substrings of
+    the path joined by `and`, `or`, `not` and parentheses, as pytest -k. A
+    pattern that selects nothing is a UserError."""
+    words = re.findall(r"\(|\)|[^\s()]+", pattern)
+    if not words:
+        raise UserError("an empty pattern", key="-k")
+    # every word that is not an operator becomes a quoted literal: the expression holds no names
+    expression = " ".join(w if w in ("and", "or", "not", "(", ")") else f"{w.lower()!r} in path" for w in words)
+    try:
+        selected = [path for path in paths if eval(expression, {"__builtins__": {}}, {"path": path.lower()})]
+    except SyntaxError:
+        raise UserError(f"{pattern!r} is not a pattern of words joined by and, or, not", key="-k") from None
+    if not selected:
+        raise UserError(f"none of the {len(paths)} case files matches {pattern!r}", key="-k")
+    return selected

@@ -3,6 +3,10 @@ the file-only Agg backend, so no display is needed, and one way to save."""
 
 from __future__ import annotations
 
+import os
+
+from ..errors import UserError
+
 
 def pyplot():
     """`matplotlib.pyplot` on the Agg backend (imported on first use: drawing is optional)."""
@@ -15,7 +19,12 @@ def pyplot():
 
 
 def save(fig, path: str):
-    """Lay out, write and close a figure."""
+    """Lay out, write and close a figure; the folders of `path` are created."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    pyplot().close(fig)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise UserError(f"cannot write the plot: {exc.strerror}", path, "--plot") from None
+    finally:
+        pyplot().close(fig)

@@ -1,8 +1,11 @@
-"""`tcverify simulate`: the input parsed, and the result of `api.simulate` (both
+"""`tcverify simulate`: the input parsed (or read from a `prove --cex-dir`
+witness), and the result of `api.simulate` (both
 models of a case on one input, with the transformer's intermediate values;
 `kinds/simulate.py` describes the dict) rendered as text."""
 
 from __future__ import annotations
+
+import json
 
 from ..errors import UserError
 from ..core.number_format import binary_text
@@ -26,6 +29,22 @@ def parse_input(text: str, alphabet) -> list:
                             "(join symbols with commas, or write plain characters when every symbol is one character)",
                             None, "--input")
     return pieces
+
+
+def read_witness(path: str) -> list:
+    """The input of a witness file written by `prove --cex-dir` (JSON with an
+    "input" list of symbols); the symbols are checked against the case later."""
+    try:
+        with open(path) as handle:
+            witness = json.load(handle)
+    except OSError as exc:
+        raise UserError(f"cannot read: {exc.strerror}", path, "--input") from None
+    except ValueError as exc:
+        raise UserError(f"not a JSON witness: {exc}", path, "--input") from None
+    word = witness.get("input") if isinstance(witness, dict) else None
+    if not isinstance(word, list) or not all(isinstance(a, str) for a in word):
+        raise UserError('expected a witness written by `prove --cex-dir` (an "input" list of symbols)', path, "--input")
+    return word
 
 
 def _row(values) -> str:

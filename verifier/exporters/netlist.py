@@ -4,6 +4,7 @@ back by the circuit kind's loader), and the statistics of that netlist."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 from ..core.gate_ops import SOURCE_OPS
@@ -77,8 +78,9 @@ class _NetlistFields(IrWalker):
 
 
 def write_netlist(circuit: GateCircuit, outputs, path: str):
-    """The netlist of `outputs` as a JSON file."""
+    """The netlist of `outputs` as a JSON file (its folders created)."""
     try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         with open(path, "w") as handle:
             json.dump(to_netlist(circuit, outputs), handle)
     except OSError as exc:

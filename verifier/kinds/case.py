@@ -37,16 +37,17 @@ MAX_LENGTHS = 100_000  # a guard against a typo like max: 1000000000
 # -- case -------------------------------------------------------------------------
 
 
-def _stderr_warning(message):
-    print(f"tcverify: warning: {message}", file=sys.stderr)
+def _stderr_warning(path):
+    """Warnings of the case file `path` to stderr, each naming the file."""
+    return lambda message: print(f"tcverify: warning: {path}: {message}", file=sys.stderr)
 
 
 def load_case(path, warn=None, overrides=()) -> Case:
     """Load and validate a case file. `warn(message)` receives the parameter
     rounding warnings (one per model); by default they go to stderr.
     `overrides` are `--set` pairs (keys, value) from `overrides.parse_override`."""
-    warn = warn or _stderr_warning
     path = str(path)
+    warn = warn or _stderr_warning(path)
     data = check.mapping(read_yaml(path), path, None, "a mapping at the top level")
     data = apply_overrides(data, [(k, v) for k, v in overrides if k[0] not in ("left", "right") or len(k) == 1], path)
     check.keys(data, ("tcverify", "name", "alphabet", "lengths", "outputs", "left", "right", "expect"), path, "",
@@ -106,7 +107,7 @@ def _lengths(value, path):
 def load_model(data, path, key, alphabet, outputs, warn=None, overrides=()):
     """One model `{<kind key>: mapping or file}` (a key of `KINDS`); `path` is the file
     naming it; `overrides` (keys, value) apply to the inner mapping."""
-    warn = warn or _stderr_warning
+    warn = warn or _stderr_warning(path)
     data = check.mapping(data, path, key)
     named = [k for k in KEYS if k in data]
     check.keys(data, KEYS, path, key)
@@ -116,9 +117,10 @@ def load_model(data, path, key, alphabet, outputs, warn=None, overrides=()):
     body = data[kind.key]
     prefix = f"{key}.{kind.key}"
     if isinstance(body, str):
-        path = os.path.join(os.path.dirname(path), body)
+        file, path = body, os.path.join(os.path.dirname(path), body)
         body = read_yaml(path)
         prefix = ""
+        case_warn, warn = warn, lambda message: case_warn(f"{key} (model file {os.path.normpath(file)}): {message}")
     body = check.mapping(body, path, prefix or None, f"a {kind.key} mapping or the path of a YAML file holding one")
     body = apply_overrides(body, overrides, path)
     return kind.load(body, path, prefix, alphabet, outputs, warn)

@@ -21,19 +21,20 @@ import numpy as np
 
 from ..core.models import Case
 from ..errors import InternalError
-from ..kinds import run
 from . import certify, exhaustive
 from .miter import build_miter, miter_cnf
 from .options import CertifyOptions, ExhaustiveOptions, MiterOptions, SampleOptions, SolveOptions, Stages, SweepOptions
 from .results import CaseResult, LengthResult, assemble
 from .solver import solve
 from .sweeping import Sweeper
+from .witness import replay, simplest
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
 SWEEP_MIN_S = 1.0  # or this many seconds if that is more
+TRIVIAL_PROOF_S = 10.0  # certify: the most time spent proving a `trivial` length's miter built without rewriting
 
 
 def decide_case(case: Case, stages: Stages = Stages(), timeout: Optional[float] = None,
@@ -50,20 +51,24 @@ def decide_case(case: Case, stages: Stages = Stages(), timeout: Optional[float] 
 def decide_lengths(case: Case, lengths, stages: Stages, deadline=None):
     """(LengthResult, replayed counterexample or None) for `lengths` in order,
     until the first one that is not equivalent."""
+    certify_trivial = stages.certify.enabled
     for n in lengths:
         if deadline is not None and time.monotonic() >= deadline:
             yield LengthResult.unknown(n, "timeout"), None
             return
-        outcome, word = decide_length(case, n, stages, deadline)
-        yield outcome, (replay(case, word) if word is not None else None)
+        outcome, word = decide_length(case, n, stages, deadline, certify_trivial)
+        if outcome.backing == "trusted":
+            certify_trivial = False  # a longer length's proof is no easier: it stays trusted at once
+        yield outcome, (replay(case, simplest(case, word, deadline)) if word is not None else None)
         if outcome.status != "equivalent":
             return
 
 
-def decide_length(case: Case, n: int, stages: Stages, deadline=None):
+def decide_length(case: Case, n: int, stages: Stages, deadline=None, certify_trivial: bool = True):
     """(LengthResult, counterexample word or None) for one length, down the
     pipeline. The sampling pass is seeded by (seed, n), so any schedule of
-    lengths finds the same strings."""
+    lengths finds the same strings. With --certify and `certify_trivial`, a
+    `trivial` length is certified apart (`certify_trivial_length`)."""
     start = time.monotonic()
     if stages.certify.enabled:
         certify.check_certifying_solver(stages.solve.solver)
@@ -72,10 +77,15 @@ def decide_length(case: Case, n: int, stages: Stages, deadline=None):
     if stages.sample.enabled:
         word = sample_disagreement(case, n, np.random.default_rng([stages.sample.seed, n]))
         if word is not None:
-            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True), word
+            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True,
+                                backing="replay"), word
     miter = build_miter(case, n, rewrite=stages.miter.rewrite)
     if miter.circuit.const_value(miter.diff) == 0:
-        return LengthResult(n, "equivalent", "trivial", time.monotonic() - start), None
+        if stages.certify.enabled and certify_trivial:
+            return certify_trivial_length(case, n, deadline, start, miter_options=stages.miter,
+                                          sample_options=stages.sample, solve_options=stages.solve,
+                                          certify_options=stages.certify)
+        return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, backing="trusted"), None
     if _should_sweep(stages):
         return sweep_and_solve(case, n, miter, deadline, start, miter_options=stages.miter,
                                sweep_options=stages.sweep, solve_options=stages.solve, certify_options=stages.certify)
@@ -100,7 +110,7 @@ def sweep_and_solve(case: Case, n: int, miter, deadline, start: float, *, miter_
             if result.counterexample is not None:
                 method = "sampling" if result.found_by == "simulation" else "sat"
                 return (LengthResult(n, "counterexample", method, time.monotonic() - start, certified=True,
-                                     conflicts=sweeper.conflicts(), **swept), result.counterexample)
+                                     backing="replay", conflicts=sweeper.conflicts(), **swept), result.counterexample)
             if result.miter.circuit.const_value(result.miter.diff) == 0:
                 return LengthResult(n, "equivalent", "sat", time.monotonic() - start, conflicts=sweeper.conflicts(), **swept), None
             answer = sweeper.solve_diff(deadline)
@@ -114,13 +124,13 @@ def sat_outcome(case: Case, n: int, cnf, answer, start: float, deadline=None, *,
     `cnf`; an UNSAT answer goes through the certify stage when it is on."""
     stats = dict(variables=cnf.nvars, clauses=len(cnf.clauses), conflicts=answer.conflicts, **swept)
     if answer.status == "sat":
-        return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, **stats),
+        return (LengthResult(n, "counterexample", "sat", time.monotonic() - start, certified=True, backing="replay", **stats),
                 cnf.decode(answer.model, case.alphabet, n))
     if answer.status == "unsat" and certify_options.enabled:
         check = certify.certify_unsat(cnf, answer.proof, certify_options, case.path, n, deadline)  # ProofRejected if it fails
         if check is None:  # out of time before the proof was checked
             return LengthResult(n, "unknown", "sat", time.monotonic() - start, reason="timeout", **stats), None
-        stats |= dict(certified=True, proof_lemmas=check.lemmas, check_time_s=check.time_s)
+        stats |= dict(certified=True, backing="proof", proof_lemmas=check.lemmas, check_time_s=check.time_s)
     if answer.status == "unsat":
         return LengthResult(n, "equivalent", "sat", time.monotonic() - start, **stats), None
     return LengthResult(n, "unknown", "sat", time.monotonic() - start, reason="timeout", **stats), None
@@ -145,7 +155,47 @@ def enumerate_length(case: Case, n: int, deadline, start: float):
     status, word = exhaustive.enumerate_length(case, n, deadline)
     if status == "unknown":
         return LengthResult(n, "unknown", "exhaustive", time.monotonic() - start, reason="timeout"), None
-    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=True), word
+    return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=True,
+                        backing="enumeration" if status == "equivalent" else "replay"), word
+
+
+def certify_trivial_length(case: Case, n: int, deadline, start: float, *, miter_options: MiterOptions,
+                           sample_options: SampleOptions, solve_options: SolveOptions, certify_options: CertifyOptions):
+    """--certify on a length whose miter the rewriting made constant 0 (`trivial`,
+    trusted code): prove the miter built without rewriting, with a checked DRUP
+    proof, or else (if that miter is constant too) enumerate every string;
+    within the time limit and TRIVIAL_PROOF_S. A `trivial` length that neither
+    certifies is reported `backing: trusted`, `certified: False` (docs/proofs.md)."""
+    budget = time.monotonic() + TRIVIAL_PROOF_S
+    budget = budget if deadline is None else min(budget, deadline)
+    miter = build_miter(case, n, rewrite=False) if miter_options.rewrite else None
+    if miter is not None and miter.circuit.const_value(miter.diff) is None:
+        cnf = miter_cnf(miter, miter_options.encoding)
+        answer = solve(cnf.clauses, solve_options.solver, budget, proof=True)
+        if answer.status == "sat":
+            _rewriting_hid(case, n, cnf.decode(answer.model, case.alphabet, n))
+        if answer.status == "unsat":
+            check = certify.certify_unsat(cnf, answer.proof, certify_options, case.path, n, budget)  # ProofRejected if it fails
+            if check is not None:
+                return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, cnf.nvars, len(cnf.clauses),
+                                    conflicts=answer.conflicts, certified=True, backing="proof",
+                                    proof_lemmas=check.lemmas, check_time_s=check.time_s), None
+    elif sample_options.enabled and exhaustive.string_count(case, n) <= exhaustive.EXHAUSTIVE_MAX_STRINGS:
+        status, word = exhaustive.enumerate_length(case, n, budget)
+        if status == "counterexample":
+            _rewriting_hid(case, n, word)
+        if status == "equivalent":
+            return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, certified=True,
+                                backing="enumeration"), None
+    return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, backing="trusted"), None
+
+
+def _rewriting_hid(case: Case, n: int, word: list):
+    """A string found where the rewritten miter was constant 0: an internal error
+    either way (replay raises if it does not separate the models)."""
+    replay(case, word)
+    raise InternalError(f"{case.path}: length {n}: the rewritten miter is constant 0, yet "
+                        f"{','.join(word)!r} separates the models (a bug in the linear-form rewriting)")
 
 
 def _should_sweep(stages: Stages) -> bool:
@@ -171,13 +221,3 @@ def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
         constant = np.repeat(np.arange(k)[:, None], n, axis=1)
         words = np.concatenate([constant, rng.integers(0, k, size=(RANDOM_SAMPLES, n))])
     return exhaustive.first_disagreement(case, words)
-
-
-def replay(case: Case, word: list) -> dict:
-    """Both models' bits on `word` by the exact evaluators; they must differ."""
-    left = run(case.left, word, case.alphabet, case.outputs)
-    right = run(case.right, word, case.alphabet, case.outputs)
-    if left == right:
-        raise InternalError(f"{case.path}: counterexample {','.join(word)!r} does not replay: "
-                            f"both models give {left} (a bug in tcverify's lowering or encoding)")
-    return {"input": list(word), "length": len(word), "left": left, "right": right}

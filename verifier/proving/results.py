@@ -19,6 +19,10 @@ Reason = Literal["timeout", "memory", "interrupted"]  # why an unknown
 # worker killed: "timeout" or "memory")
 Method = Literal["sat", "exhaustive", "sampling", "trivial", "timeout", "memory"]
 Expect = Literal["equivalent", "counterexample"]
+# What backs a decided length apart from the SAT solver's word: a checked DRUP proof,
+# enumeration of every string on the exact evaluator, a replayed counterexample, or
+# nothing but tcverify's own rewriting ("trusted": a `trivial` length not certified).
+Backing = Literal["proof", "enumeration", "replay", "trusted"]
 
 STATUSES: tuple = get_args(Status)
 REASONS: tuple = get_args(Reason)
@@ -37,6 +41,7 @@ class LengthResult:
     merged: int = 0  # miter nodes merged by SAT sweeping
     sweep_s: float = 0.0  # time spent sweeping
     certified: bool = False  # checked apart from the SAT solver: replayed, enumerated or a checked proof
+    backing: Optional[Backing] = None  # how it is checked (None: the SAT solver's answer alone)
     proof_lemmas: int = 0  # with certify: lemmas of the checked proof
     check_time_s: float = 0.0
 
@@ -58,6 +63,7 @@ class CaseResult:
     message: Optional[str] = None
     per_length: list = field(default_factory=list)
     reason: Optional[Reason] = None
+    warnings: list = field(default_factory=list)  # the loader's (e.g. parameters rounded or saturated)
 
     @classmethod
     def error(cls, path: str, message: str, time_s: float = 0.0) -> "CaseResult":
@@ -67,6 +73,11 @@ class CaseResult:
     @property
     def ok(self) -> bool:
         return self.verdict == (self.expect or "equivalent")
+
+    @property
+    def uncertified(self) -> list:
+        """The equivalent lengths backed by nothing checked apart from the solver or the rewriting."""
+        return [r.n for r in self.per_length if r.status == "equivalent" and not r.certified]
 
     def to_json(self) -> dict:
         out = {"case": self.case, "name": self.name, "verdict": self.verdict,
@@ -78,6 +89,8 @@ class CaseResult:
             out["message"] = self.message
         if self.reason:
             out["reason"] = self.reason
+        if self.warnings:
+            out["warnings"] = self.warnings
         out["per_length"] = [vars(r) | {"time_s": round(r.time_s, 3), "check_time_s": round(r.check_time_s, 3)}
                              for r in self.per_length]
         return out

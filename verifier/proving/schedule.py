@@ -110,6 +110,7 @@ class _CaseState:
     outcomes: dict = field(default_factory=dict)  # n -> (LengthResult, counterexample) or Failed
     failure: Optional[object] = None  # Failed or Stopped before any length
     units: Optional[set] = field(default_factory=set)  # submitted, not finished; None once decided
+    warnings: list = field(default_factory=list)  # the loader's, reported with the case's result
     loaded: bool = False
 
 
@@ -117,9 +118,9 @@ class Scheduler:
     """Decides case files on a backend, one unit per case (`per_length=False`)
     or one unit per length; `results()` yields each CaseResult in input order."""
 
-    def __init__(self, paths, backend: Backend, per_length: bool, on_length: Callable = None, on_warning: Callable = None):
+    def __init__(self, paths, backend: Backend, per_length: bool, on_length: Callable = None, on_loaded: Callable = None):
         self.paths, self.backend, self.per_length = list(paths), backend, per_length
-        self.on_length, self.on_warning = on_length, on_warning
+        self.on_length, self.on_loaded = on_length, on_loaded
         self.states = {}
         self.done = {}  # index -> CaseResult not yet yielded
         self.yielded = 0
@@ -164,13 +165,14 @@ class Scheduler:
         if state is None or state.units is None or unit not in state.units:
             return  # a cancelled unit, or a case already decided
         if isinstance(message, Warned):
-            if self.on_warning is not None:
-                self.on_warning(message.text)
+            state.warnings.append(message.text)
         elif isinstance(message, Loaded):
             state.time_s += message.time_s
             if not state.loaded:
                 state.loaded = True
                 state.name, state.expect, state.lengths = message.name, message.expect, message.lengths
+                if self.on_loaded is not None:
+                    self.on_loaded(state.name, state.lengths)
                 if self.per_length:
                     for k, n in enumerate(message.lengths):
                         self._submit(Unit(unit.index, unit.path, (n,)), (unit.index, k))
@@ -229,6 +231,11 @@ class Scheduler:
         return True
 
     def _result(self, state: _CaseState) -> CaseResult:
+        result = self._outcome(state)
+        result.warnings = list(state.warnings)
+        return result
+
+    def _outcome(self, state: _CaseState) -> CaseResult:
         elapsed = state.time_s
         if isinstance(state.failure, Failed):
             return CaseResult.error(state.path, state.failure.message, elapsed)

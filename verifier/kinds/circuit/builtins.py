@@ -44,6 +44,9 @@ def parse_builtin(spec: dict, alphabet, path, key) -> tuple:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise UserError(f"k must be an integer, not {value!r}", path, at("k"))
         elif value not in alphabet or not isinstance(value, str):
+            if not isinstance(value, str) and str(value) in alphabet:  # YAML read an unquoted 1 as a number
+                raise UserError(f"{value!r} is a number, not a symbol of the alphabet {list(alphabet)}: "
+                                f"write it quoted, '{value}'", path, at(name))
             raise UserError(f"{value!r} is not a symbol of the alphabet {list(alphabet)}", path, at(name))
         params[name] = value
     if family == "dyck1" and (params["open"] == params["close"] or set(alphabet) != {params["open"], params["close"]}):

@@ -23,12 +23,23 @@ from ...casefile.params import ParamRounder
 ACTIVATIONS = ("relu", "identity", "step", "sigmoid", "tanh", "gelu", "gelu_new", "exp")
 
 
+def _npz_problem(exc: Exception, file: str) -> str:
+    """What went wrong reading an npz file, in the user's terms (not numpy's advice)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    if not zipfile.is_zipfile(file):
+        return "not an .npz archive (a zip of .npy arrays): corrupt, truncated or another format"
+    if "pickle" in str(exc).lower():
+        return "it holds Python objects (a pickled array), not numbers"
+    return "a corrupt .npz archive"
+
+
 def read_npz(file: str, name: str, path: str, key: str) -> np.ndarray:
     """One array of an npz archive; every problem is a UserError naming `path` and `key`."""
     try:
         archive = np.load(file, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"cannot read the npz file {file}: {exc}", path, key) from None
+        raise UserError(f"cannot read the npz file {file}: {_npz_problem(exc, file)}", path, key) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise UserError(f"{file} is not an .npz archive", path, key)
     with archive:
@@ -37,7 +48,7 @@ def read_npz(file: str, name: str, path: str, key: str) -> np.ndarray:
         try:
             array = archive[name]
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise UserError(f"cannot read the array {name!r} from {file}: {exc}", path, key) from None
+            raise UserError(f"cannot read the array {name!r} from {file}: {_npz_problem(exc, file)}", path, key) from None
     if array.dtype.kind not in "iuf":
         raise UserError(f"the array {name!r} in {file} has dtype {array.dtype}, not a number type", path, key)
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):

@@ -153,7 +153,7 @@ def load_tracr(data, path, prefix, alphabet, outputs, warn) -> Transformer:
 
     unembed = grid_array(rounder, export.array("unembed/w", (d, None)), "unembed/w")
     readout = _readout(data["readout"], export, unembed.T, rounder, path, key("readout"))
-    message = rounder.warning(f"the Tracr model {export.folder}" + (" (1/sqrt(key_size) folded into the query weights)"
+    message = rounder.warning(f"{prefix or 'the transformer'} (Tracr export {folder})" + (" (1/sqrt(key_size) folded into the query weights)"
                                                                    if math.isqrt(key_size) ** 2 != key_size else ""))
     if message:
         warn(message)
