@@ -205,6 +205,8 @@ def compile_command(case, side, length, length_range, output, stats, plot):
     if (length is None) == (length_range is None):
         raise UserError("give exactly one of --length N and --lengths A:B", key="--length")
     lengths = [length] if length is not None else parse_range(length_range, "--lengths")
+    if not 0 <= min(lengths) <= max(lengths) <= MAX_LENGTH:
+        raise UserError(f"lengths run from 0 to {MAX_LENGTH} (the length guard)", key="--lengths")
     if output and len(lengths) > 1 and "{n}" not in output:
         raise UserError("with several lengths, -o must contain {n}", key="-o")
     if not output and not stats:

@@ -34,7 +34,7 @@ RANDOM_SAMPLES = 512  # strings per length otherwise
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
 SWEEP_MIN_S = 1.0  # or this many seconds if that is more
-TRIVIAL_PROOF_S = 10.0  # certify: the most time spent proving a `trivial` length's miter built without rewriting
+TRIVIAL_PROOF_S = 30.0  # certify: the most time spent proving a `trivial` length's miter built without rewriting
 
 
 def decide_case(case: Case, stages: Stages = Stages(), timeout: Optional[float] = None,
