@@ -6,8 +6,8 @@ tests/test_batch.py lives here: speed is measured, never asserted.)
 
 - random n: a random 2-block softmax transformer (d_model 4, F = 4, the model of
   tests/test_batch.py), all 2^n binary strings; the same draw in paper_float 10
-  (int64), paper_float 16 (a 263-bit grid: Python ints), and with layer norms
-  (spec 2.1, 3.3).
+  and paper_float 16 (grids of 35 and 263 bits: the int64 bound fails, so Python
+  ints), and with layer norms (spec 2.1, 3.3).
 - every case of cases/ with a transformer on the left, at its longest length <= n.
 
 Run: python bench/batch.py [--n 12] [--exact-sample 50]

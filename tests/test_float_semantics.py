@@ -295,3 +295,16 @@ def test_layer_norm_edge_cases():
         y, (_, _, s) = layer_norm(model_with(f, f, 2), LayerNorm((f.R(1),) * 2, (f.R(Fr(-3, 8)),) * 2, 0),
                                   [f.R(-1), f.R(1)])
         assert f.value(s) == 1 and [f.value(k) for k in y] == [want, Fr(5, 8)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 62), min_size=1, max_size=20), st.integers(-3, 3), st.integers(1, 12),
+       st.integers(1, 2 ** 20), st.sampled_from(MODES))
+def test_round_k_on_arrays_near_powers_of_two(exponents, offset, bits, den, mode):
+    """The array path (bit lengths from float64 exponents, corrected) equals the scalar
+    one on int64 numerators next to powers of two, where float64 rounds up."""
+    fmt = FloatFormat(bits, -70, 10, mode)
+    nums = [max(0, min((1 << e) + offset, 2 ** 62)) * (-1) ** i for i, e in enumerate(exponents)]
+    want = [fmt.round_k(n, den) for n in nums]
+    assert fmt.round_k(np.array(nums, dtype=np.int64), den).tolist() == want
+    assert fmt.round_k(np.array(nums, dtype=object), np.array([den] * len(nums), dtype=object)).tolist() == want

@@ -137,21 +137,26 @@ class NumberFormat:
         return f"I={self.int_bits} F={self.frac_bits} {self.rounding} {self.overflow}"
 
 
+def _bit_length(q: np.ndarray) -> np.ndarray:
+    """int.bit_length of every entry of a non-negative integer array, as int64: for
+    int64 from float64's exponent (which can only round up to the next power of two,
+    so one correction), for Python ints exactly."""
+    if q.dtype == object:
+        return np.frompyfunc(int.bit_length, 1, 1)(q).astype(np.int64)
+    length = np.frexp(q.astype(np.float64))[1].astype(np.int64)
+    return length - ((length > 0) & ((q >> np.maximum(length - 1, 0)) == 0))
+
+
 def _binade_shift(magnitude, den, significand_bits: int):
     """s = max(0, floor(log2(magnitude / den)) - P + 1) for magnitude >= 0, den > 0:
     the spacing of the binade that holds magnitude / den, as a power of two of the
-    grid. Exact for ints and numpy integer arrays: (m >> (P + t)) >= den iff
-    m >= den * 2^(P + t), because den is an integer; no intermediate overflows."""
+    grid. Exact for ints and numpy integer arrays: floor(log2(m / den)) is
+    bit_length(m // den) - 1 for m >= den (den an integer)."""
     if isinstance(magnitude, np.ndarray) or isinstance(den, np.ndarray):
         wide = object in (getattr(magnitude, "dtype", None), getattr(den, "dtype", None))
-        shift = np.zeros(np.broadcast(magnitude, den).shape, dtype=object if wide else np.int64)
-        t = 0
-        while True:
-            above = (magnitude >> (significand_bits + t)) >= den
-            if not np.any(above):
-                return shift
-            shift = shift + above
-            t += 1
+        q = np.asarray(magnitude // den, dtype=object if wide else np.int64)
+        shift = np.maximum(_bit_length(q) - significand_bits, 0)
+        return shift.astype(object) if wide else shift
     if magnitude < den << significand_bits:
         return 0
     return (magnitude // den).bit_length() - significand_bits
