@@ -22,8 +22,6 @@ import dataclasses
 import os
 import time
 
-from rich.console import Console
-from rich.table import Table
 from tcverify import api
 from tcverify.core.ir import GateCircuit
 from tcverify.core.models import Attention, Head, LayerNorm, Mlp, Positional, Readout, Transformer
@@ -111,6 +109,11 @@ def parse_format(text: str):
     return NumberFormat(i, f)
 
 
+def markdown(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", default="4,8,12,16")
@@ -120,32 +123,29 @@ def main():
     args = parser.parse_args()
     lengths = [int(x) for x in args.lengths.split(",")]
     flt, fix = parse_format(args.float), parse_format(args.fixed)
-    console = Console()
-    table = Table(title=f"float {flt.describe()} against fixed {fix.describe()} (adder style, cadical195)")
-    for column in ("case", "n", "gates fl/fx", "clauses fl/fx", "build s fl/fx", "solve s fl/fx", "lower+solve ratio",
-                   "result fl/fx"):
-        table.add_column(column, justify="left" if column.startswith(("case", "result")) else "right")
     base = api.load(MAJORITY, warn=lambda message: None)
     cases = [("majority", lambda fmt: dataclasses.replace(base, left=in_format(base.left, fmt)), True),
              ("majority --no-rewrite", lambda fmt: dataclasses.replace(base, left=in_format(base.left, fmt)), False),
              ("softmax", lambda fmt: dataclasses.replace(base, left=softmax_model(fmt)), True)]
+    rows = []
     for name, make, rewrite in cases:
         for n in lengths:
             a = measure(dataclasses.replace(make(flt), lengths=(n,)), n, args.timeout, rewrite)
             b = measure(dataclasses.replace(make(fix), lengths=(n,)), n, args.timeout, rewrite)
             ratio = (a["build"] + a["solve"]) / max(b["build"] + b["solve"], 1e-3)
-            table.add_row(name, str(n), f"{a['gates']}/{b['gates']}", f"{a['clauses']}/{b['clauses']}",
-                          f"{a['build']:.2f}/{b['build']:.2f}", f"{a['solve']:.2f}/{b['solve']:.2f}", f"{ratio:.2f}",
-                          f"{a['status']}/{b['status']}")
-    console.print(table)
-    norms = Table(title="layer norm at d_model 8: lowering time of the model with norm: on both blocks / without")
-    for column in ("format", "n", "without s", "with s", "ratio"):
-        norms.add_column(column, justify="right")
+            rows.append((name, n, f"{a['gates']} / {b['gates']}", f"{a['clauses']} / {b['clauses']}",
+                         f"{a['build']:.3f} / {b['build']:.3f}", f"{a['solve']:.3f} / {b['solve']:.3f}",
+                         f"{ratio:.2f}", f"{a['status']} / {b['status']}"))
+    print(f"float {flt.describe()} (fl) against fixed {fix.describe()} (fx), miter against majority, adder style, cadical195\n")
+    print(markdown(("case", "n", "gates fl / fx", "clauses fl / fx", "lower s fl / fx", "solve s fl / fx",
+                    "(lower + solve) ratio", "result fl / fx"), rows))
+    rows = []
     for fmt in (flt, fix):
         for n in lengths[:2]:
             plain, normed = lowering_time(norm_model(fmt, False), n), lowering_time(norm_model(fmt, True), n)
-            norms.add_row(fmt.describe(), str(n), f"{plain:.2f}", f"{normed:.2f}", f"{normed / plain:.2f}")
-    console.print(norms)
+            rows.append((fmt.describe(), n, f"{plain:.2f}", f"{normed:.2f}", f"{normed / plain:.2f}"))
+    print("\nlayer norm at d_model 8: lowering time of the model with `norm:` on both blocks against without\n")
+    print(markdown(("format", "n", "without s", "with s", "ratio"), rows))
 
 
 if __name__ == "__main__":

@@ -213,7 +213,7 @@ class AdderArithmetic(Arithmetic):
         frac = ([f > 0], [f > 1/2], [f = 1/2]), with R(x) known to lie in [rlo, rhi]. Fixed
         point: q plus the rounding increment, then the overflow. Float (`_float_round`): in
         binade shift s, q_s = (q >> s) + increment from bit s - 1 of q, a sticky OR of the bits
-        below and of [f > 0], and bit s; O(P) full adders per binade, one OR chain in all."""
+        below and of [f > 0], and bit s; an O(P) incrementer per binade, O(w) OR chains in all."""
         c = self.circuit
         nonzero, above, half = frac
         sign = q.bits[-1]
@@ -238,9 +238,11 @@ class AdderArithmetic(Arithmetic):
                 guard = q.bit(s - 1)
                 up = {"floor": c.false, "truncate": c.and_(sign, c.or_(guard, below(s - 1))),
                       "nearest_even": c.and_(guard, c.or_(below(s - 1), q.bit(s)))}[mode]
-            kept = Word(tuple(q.bit(s + j) for j in range(P + 2)), -(1 << (P + 1)), (1 << (P + 1)) - 1)
-            form = self.form([(1, kept), (1, self.bit_word(up))])
-            return Word(tuple(self._compress(form, P + 2)), -(1 << P), 1 << P)
+            bits, carry = [], up  # (q >> s) + up modulo 2^(P+2): a ripple incrementer
+            for j in range(P + 2):
+                bits.append(c.xor(q.bit(s + j), carry))
+                carry = c.and_(q.bit(s + j), carry)
+            return Word(tuple(bits), -(1 << P), 1 << P)
 
         # leading-one detection, shared by every binade: for q >= 0, q >= 2^m iff a bit of q at m
         # or above is 1; for q < 0, r = ~q = -q - 1 >= 0 and x <= -2^m iff r >= 2^m, or
