@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from conftest import CASES
 from tcverify import __version__
 from tcverify.commands.cli import main
+from tcverify.commands.discovery import select_cases
+from tcverify.errors import UserError
 from tcverify.kinds.case import load_case
 from tcverify.proving import pipeline, witness
 
@@ -357,3 +359,19 @@ def test_on_a_terminal_the_running_length_is_shown(tmp_path):
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", seen.decode(errors="replace"))
     assert re.search(r"same: length \d+ running, \d+/40 decided", text), text
     assert "PASS" in text
+
+
+@pytest.mark.parametrize("pattern, chosen", [
+    ("a", ["a/b.yml", "a/c.yml", "d/a.yml"]), ("a and not c", ["a/b.yml", "d/a.yml"]),
+    ("not (a or d)", ["e/f.yml"]), ("(b or c) and a", ["a/b.yml", "a/c.yml"]), ("B", ["a/b.yml"]),
+    ("not not e", ["e/f.yml"]), ("f or d and a", ["d/a.yml", "e/f.yml"]),
+])
+def test_k_patterns_select_as_pytest_does(pattern, chosen):
+    paths = ["a/b.yml", "a/c.yml", "d/a.yml", "e/f.yml"]
+    assert select_cases(paths, pattern) == chosen
+
+
+@pytest.mark.parametrize("pattern", ["a and", "(a", "a )", "and a", "not", "a b", "__import__('os')"])
+def test_malformed_or_empty_k_patterns_are_user_errors(pattern):
+    with pytest.raises(UserError):
+        select_cases(["a/b.yml"], pattern)

@@ -43,12 +43,62 @@ def select_cases(paths, pattern: str) -> list:
     words = re.findall(r"\(|\)|[^\s()]+", pattern)
     if not words:
         raise UserError("an empty pattern", key="-k")
-    # every word that is not an operator becomes a quoted literal: the expression holds no names
-    expression = " ".join(w if w in ("and", "or", "not", "(", ")") else f"{w.lower()!r} in path" for w in words)
-    try:
-        selected = [path for path in paths if eval(expression, {"__builtins__": {}}, {"path": path.lower()})]
-    except SyntaxError:
-        raise UserError(f"{pattern!r} is not a pattern of words joined by and, or, not", key="-k") from None
+    matches = _Pattern(words, pattern).parse()
+    selected = [path for path in paths if matches(path.lower())]
     if not selected:
         raise UserError(f"none of the {len(paths)} case files matches {pattern!r}", key="-k")
     return selected
+
+
+class _Pattern:
+    """A recursive-descent parser of `-k` patterns into a predicate on a path:
+    or-expr := and-expr ("or" and-expr)*; and-expr := unary ("and" unary)*;
+    unary := "not" unary | "(" or-expr ")" | word (a substring)."""
+
+    def __init__(self, words, text):
+        self.words, self.text, self.at = words, text, 0
+
+    def parse(self):
+        test = self._or()
+        if self.at != len(self.words):
+            self._fail()
+        return test
+
+    def _next(self):
+        word = self.words[self.at] if self.at < len(self.words) else None
+        self.at += 1
+        return word
+
+    def _peek(self):
+        return self.words[self.at] if self.at < len(self.words) else None
+
+    def _fail(self):
+        raise UserError(f"{self.text!r} is not a pattern of words joined by and, or, not", key="-k")
+
+    def _or(self):
+        tests = [self._and()]
+        while self._peek() == "or":
+            self._next()
+            tests.append(self._and())
+        return lambda path: any(test(path) for test in tests)
+
+    def _and(self):
+        tests = [self._unary()]
+        while self._peek() == "and":
+            self._next()
+            tests.append(self._unary())
+        return lambda path: all(test(path) for test in tests)
+
+    def _unary(self):
+        word = self._next()
+        if word == "not":
+            test = self._unary()
+            return lambda path: not test(path)
+        if word == "(":
+            test = self._or()
+            if self._next() != ")":
+                self._fail()
+            return test
+        if word in (None, ")", "and", "or"):
+            self._fail()
+        return lambda path: word.lower() in path
