@@ -183,6 +183,9 @@ def reason(result: CaseResult, certify: bool = False) -> str:
         text += " (expected)" if result.expect == "counterexample" else " (expected equivalent)"
     elif result.verdict == "equivalent":
         text += f" for lengths {lengths} ({format_methods(result.per_length, certify)})"
+        undefined = max((r.dont_care for r in result.per_length), default=0)
+        if undefined:
+            text += f" (up to {undefined} output bits per string undefined, not compared)"
         if result.expect == "counterexample":
             text += " (a counterexample was expected)"
     else:
@@ -202,8 +205,14 @@ def explain(result: CaseResult) -> list:
     for side, kind, values in sides:
         shown = " ".join(f"[{v}]" if i == first and len(values) > 1 else str(v) for i, v in enumerate(values))
         lines.append(f"        {f'{side} {kind}:':<{width}}  {shown}")
+    for side, kind, _ in sides:  # what each side read there, when its kind can say (a program's value)
+        if f"{side}_values" in cex:
+            shown = " ".join(f"[{v}]" if i == first and len(cex[f"{side}_values"]) > 1 else str(v)
+                             for i, v in enumerate(cex[f"{side}_values"]))
+            lines.append(f"        {f'{side} read:':<{width}}  {shown}")
     where = f"position {first} of {len(cex['input'])}" if cex.get("outputs") == "every" else "the last position"
-    lines.append(f"        first difference: output at {where}")
+    lines.append(f"        first difference: output at {where}"
+                 + (f"; {cex['not_compared']} undefined bits not compared" if cex.get("not_compared") else ""))
     lines.append(f"        trace: {simulate_command(result)}")
     return lines
 

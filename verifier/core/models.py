@@ -184,7 +184,29 @@ class Dfa:
     delta: dict  # state -> {symbol: state}; missing = implicit rejecting sink
 
 
-Model = Union[Transformer, Circuit, Dfa]
+@dataclass(frozen=True)
+class Rasp:
+    """A RASP program read from a Tracr export's program.json (`kinds/rasp/`).
+
+    `program` is the `kinds.rasp.program.Program` (the graph, its tables and the value
+    domains); `symbols` maps each alphabet symbol to its token value. The readout, per
+    read position, of the program's value v: `accept` one bit (v is one of `accept`),
+    `classes` one bit per class (v is that class), `threshold` one bit (v > threshold);
+    an undefined v gives undefined bits (None), which are not compared.
+    """
+
+    path: str  # the case file naming it
+    folder: str
+    program: object
+    symbols: dict  # alphabet symbol -> token value
+    readout: str  # "accept" | "classes" | "threshold"
+    accept: tuple = ()
+    classes: tuple = ()  # class values, in the order of the bits
+    threshold: object = None  # a Fraction
+    labels: tuple = ()  # the class labels (str of each value), for messages
+
+
+Model = Union[Transformer, Circuit, Dfa, Rasp]
 
 
 @dataclass(frozen=True)

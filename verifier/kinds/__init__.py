@@ -13,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.ir import GateCircuit
-from . import circuit, dfa, transformer
-from .kind import ModelKind
+from . import circuit, dfa, rasp, transformer
+from .kind import UNDEFINED, ModelKind
 
-__all__ = ["KINDS", "KEYS", "ModelKind", "kind_of", "kind_named", "run", "run_batch", "lower_model"]
+__all__ = ["KINDS", "KEYS", "ModelKind", "UNDEFINED", "kind_of", "kind_named", "run", "run_batch", "lower_model",
+           "lower_model_care"]
 
 
-KINDS = (transformer.KIND, circuit.KIND, dfa.KIND)
+KINDS = (transformer.KIND, circuit.KIND, dfa.KIND, rasp.KIND)
 KEYS = tuple(kind.key for kind in KINDS)
 
 
@@ -36,13 +37,14 @@ def kind_named(key: str) -> ModelKind:
 
 
 def run(model, word, alphabet, outputs: str) -> list:
-    """The output bits (1 for `last`, n for `every`, times the classes) of any model on one string."""
+    """The output bits (1 for `last`, n for `every`, times the classes) of any model on one string
+    (None: undefined, not compared)."""
     return kind_of(model).run(model, list(word), alphabet, outputs)
 
 
 def run_batch(model, words: np.ndarray, alphabet, outputs: str) -> np.ndarray:
-    """Output bits [B, bits] (uint8) of `model` on the strings `words` [B, n]
-    (symbol indices into `alphabet`)."""
+    """Output bits [B, bits] (uint8; `UNDEFINED` where a bit is not compared) of `model`
+    on the strings `words` [B, n] (symbol indices into `alphabet`)."""
     words = np.asarray(words, dtype=np.int64)
     if words.ndim != 2:
         raise ValueError("words must be a [B, n] array of symbol indices")
@@ -53,3 +55,12 @@ def lower_model(model, circuit: GateCircuit, outputs: str, style: str = "adder",
     """IR nodes of the model's output bits at length `circuit.length`; `rewrite`: keep
     a transformer's linear forms linear (see `kinds/transformer/lower.py`)."""
     return kind_of(model).lower(model, circuit, outputs, style, rewrite)
+
+
+def lower_model_care(model, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True):
+    """(output bit nodes, undefined nodes): a bit whose undefined node is 1 is not compared."""
+    kind = kind_of(model)
+    if kind.lower_care is not None:
+        return kind.lower_care(model, circuit, outputs, style, rewrite)
+    bits = kind.lower(model, circuit, outputs, style, rewrite)
+    return bits, [circuit.false] * len(bits)

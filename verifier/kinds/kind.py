@@ -14,6 +14,9 @@ class ModelKind:
     - `load(body, path, prefix, alphabet, outputs, warn)` -> model.
     - `run(model, word, alphabet, outputs)` -> bits (exact); `run_batch(model, words, alphabet,
       outputs)` -> bool array [B, bits]; `lower(model, circuit, outputs, style, rewrite)` -> IR nodes.
+    - A model may leave output bits *undefined* (not compared, docs/case-format.md): `run` gives
+      None for such a bit, `run_batch` `UNDEFINED`, and `lower_care(model, circuit, outputs,
+      style, rewrite)` -> (bits, undefined nodes) says where; a kind without it is defined everywhere.
     - `check_length(model, n, outputs)`: raise `UserError` if the model is not defined at length n.
     - `classes(model)`: class labels when one bit per class is read, else None.
     - `work_per_string(model, n, outputs)`: arithmetic operations of one exact evaluation;
@@ -36,3 +39,9 @@ class ModelKind:
     gates_estimate: Callable = lambda model, n, outputs: max(n, 1)
     size_check: Callable = lambda model, n, path, side: None
     trace: Optional[Callable] = None
+    lower_care: Optional[Callable] = None
+    values: Optional[Callable] = None  # (model, word, alphabet, outputs) -> the value read at each
+    # read position, as text (a decoded class, a program's value), shown beside a counterexample
+
+
+UNDEFINED = 2  # `run_batch`'s value of an undefined output bit

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from ..kinds import kind_of, run_batch
+from ..kinds import UNDEFINED, kind_of, run_batch
 
 EXHAUSTIVE_MAX_STRINGS = 1 << 24  # the most strings of one length `--method exhaustive` enumerates
 CHUNK_STRINGS = 4096  # strings per batch-evaluator call, so memory stays bounded
@@ -62,23 +62,40 @@ def word_chunks(alphabet_size: int, n: int, chunk: int = CHUNK_STRINGS):
 
 
 def first_disagreement(case, words: np.ndarray) -> Optional[list]:
-    """The first of `words` on which the two models' batch outputs differ, as symbols."""
+    """The first of `words` on which the two models' batch outputs differ, as symbols
+    (an output bit either model leaves undefined is not compared)."""
+    return compare(case, words)[0]
+
+
+def compare(case, words: np.ndarray):
+    """(the first of `words` on which the models differ, as symbols, or None; per output
+    bit, whether some string left it undefined, i.e. not compared)."""
     left = run_batch(case.left, words, case.alphabet, case.outputs)
     right = run_batch(case.right, words, case.alphabet, case.outputs)
-    differ = np.flatnonzero((left != right).any(axis=1))
+    compared = (left != UNDEFINED) & (right != UNDEFINED)
+    differ = np.flatnonzero(((left != right) & compared).any(axis=1))
+    undefined = ~compared.all(axis=0)
     if differ.size == 0:
-        return None
-    return [case.alphabet[s] for s in words[differ[0]]]
+        return None, undefined
+    return [case.alphabet[s] for s in words[differ[0]]], undefined
 
 
-def enumerate_length(case, n: int, deadline: Optional[float] = None):
+def enumerate_length(case, n: int, deadline: Optional[float] = None, undefined: Optional[list] = None):
     """("equivalent", None), ("counterexample", word) with the first separating
-    string in lexicographic order, or ("unknown", None) past the deadline."""
+    string in lexicographic order, or ("unknown", None) past the deadline. When given
+    the list `undefined`, it receives the number of output bits left undefined (not
+    compared) on some string checked."""
     check_enumerable(case, n)
-    for words in word_chunks(len(case.alphabet), n):
-        if deadline is not None and time.monotonic() >= deadline:
-            return "unknown", None
-        word = first_disagreement(case, words)
-        if word is not None:
-            return "counterexample", word
-    return "equivalent", None
+    seen = None
+    try:
+        for words in word_chunks(len(case.alphabet), n):
+            if deadline is not None and time.monotonic() >= deadline:
+                return "unknown", None
+            word, chunk = compare(case, words)
+            seen = chunk if seen is None else seen | chunk
+            if word is not None:
+                return "counterexample", word
+        return "equivalent", None
+    finally:
+        if undefined is not None and seen is not None:
+            undefined.append(int(seen.sum()))

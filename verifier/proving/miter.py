@@ -1,7 +1,9 @@
 """The miter of a case at one length: both models lowered into one gate
 circuit over shared inputs, `diff = OR_i (left_i XOR right_i)`, plus the input
 constraint "exactly one symbol per position". The CNF is satisfiable iff some
-string of that length separates the models."""
+string of that length separates the models. An output bit that either model
+leaves undefined (a "don't care", `kinds.lower_model_care`) is left out of the
+difference: `diff = OR_i (NOT undefined_i AND (left_i XOR right_i))`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pysat.formula import IDPool
 from ..core.models import Case
 from ..encodings.cnf import EncodingOptions, encode
 from ..core.ir import GateCircuit
-from ..kinds import lower_model
+from ..kinds import lower_model_care
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Miter:
     left: list  # output nodes
     right: list
     diff: int  # node: 1 iff some output bit differs
+    undefined: list = None  # per output bit, the node: 1 iff it is not compared (None: all compared)
 
 
 @dataclass
@@ -50,11 +53,18 @@ def decode_word(true_vars, input_lits, alphabet, n) -> list:
 
 def build_miter(case: Case, n: int, style: str = "adder", rewrite: bool = True) -> Miter:
     circuit = GateCircuit(n, case.alphabet)
-    left = lower_model(case.left, circuit, case.outputs, style, rewrite)
-    right = lower_model(case.right, circuit, case.outputs, style, rewrite)
+    left, left_undef = lower_model_care(case.left, circuit, case.outputs, style, rewrite)
+    right, right_undef = lower_model_care(case.right, circuit, case.outputs, style, rewrite)
     assert len(left) == len(right), (len(left), len(right))
-    diff = circuit.or_(*(circuit.xor(a, b) for a, b in zip(left, right)))
-    return Miter(circuit, left, right, diff)
+    undefined = [circuit.or_(u, v) for u, v in zip(left_undef, right_undef)]
+    diff = circuit.or_(*(circuit.and_(circuit.not_(u), circuit.xor(a, b)) for a, b, u in zip(left, right, undefined)))
+    return Miter(circuit, left, right, diff, undefined)
+
+
+def dont_care_bits(miter: Miter) -> int:
+    """How many output bits may be left undefined (not compared) on some string: those
+    whose undefined node is not the constant 0 (an upper bound)."""
+    return sum(miter.circuit.const_value(u) != 0 for u in miter.undefined or ())
 
 
 def miter_cnf(miter: Miter, options: EncodingOptions = EncodingOptions()) -> MiterCnf:

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.models import Case
 from ..errors import InternalError
 from . import certify, exhaustive
-from .miter import build_miter, miter_cnf
+from .miter import build_miter, dont_care_bits, miter_cnf
 from .options import CertifyOptions, ExhaustiveOptions, MiterOptions, SampleOptions, SolveOptions, Stages, SweepOptions
 from .results import CaseResult, LengthResult, assemble
 from .solver import solve
@@ -85,13 +85,18 @@ def decide_length(case: Case, n: int, stages: Stages, deadline=None, certify_tri
             return certify_trivial_length(case, n, deadline, start, miter_options=stages.miter,
                                           sample_options=stages.sample, solve_options=stages.solve,
                                           certify_options=stages.certify)
-        return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, backing="trusted"), None
+        return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, backing="trusted",
+                            dont_care=dont_care_bits(miter)), None
     if _should_sweep(stages):
-        return sweep_and_solve(case, n, miter, deadline, start, miter_options=stages.miter,
-                               sweep_options=stages.sweep, solve_options=stages.solve, certify_options=stages.certify)
-    cnf = miter_cnf(miter, stages.miter.encoding)
-    answer = solve(cnf.clauses, stages.solve.solver, deadline, proof=stages.certify.enabled)
-    return sat_outcome(case, n, cnf, answer, start, deadline, certify_options=stages.certify)
+        outcome, word = sweep_and_solve(case, n, miter, deadline, start, miter_options=stages.miter,
+                                        sweep_options=stages.sweep, solve_options=stages.solve,
+                                        certify_options=stages.certify)
+    else:
+        cnf = miter_cnf(miter, stages.miter.encoding)
+        answer = solve(cnf.clauses, stages.solve.solver, deadline, proof=stages.certify.enabled)
+        outcome, word = sat_outcome(case, n, cnf, answer, start, deadline, certify_options=stages.certify)
+    outcome.dont_care = dont_care_bits(miter)
+    return outcome, word
 
 
 def sweep_and_solve(case: Case, n: int, miter, deadline, start: float, *, miter_options: MiterOptions,
@@ -152,11 +157,12 @@ def length_method(case: Case, n: int, choice: ExhaustiveOptions = ExhaustiveOpti
 
 
 def enumerate_length(case: Case, n: int, deadline, start: float):
-    status, word = exhaustive.enumerate_length(case, n, deadline)
+    undefined = []
+    status, word = exhaustive.enumerate_length(case, n, deadline, undefined)
     if status == "unknown":
         return LengthResult(n, "unknown", "exhaustive", time.monotonic() - start, reason="timeout"), None
     return LengthResult(n, status, "exhaustive", time.monotonic() - start, certified=True,
-                        backing="enumeration" if status == "equivalent" else "replay"), word
+                        backing="enumeration" if status == "equivalent" else "replay", dont_care=sum(undefined)), word
 
 
 def certify_trivial_length(case: Case, n: int, deadline, start: float, *, miter_options: MiterOptions,

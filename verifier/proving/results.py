@@ -44,6 +44,8 @@ class LengthResult:
     backing: Optional[Backing] = None  # how it is checked (None: the SAT solver's answer alone)
     proof_lemmas: int = 0  # with certify: lemmas of the checked proof
     check_time_s: float = 0.0
+    dont_care: int = 0  # output bits left undefined (not compared) on some string: exact when
+    # enumerated, else those whose undefined node is not constant 0 in the miter (an upper bound)
 
     @classmethod
     def unknown(cls, n: int, reason: Reason, time_s: float = 0.0, **stats) -> "LengthResult":

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.models import Case
 from ..errors import InternalError
-from ..kinds import kind_of, run, run_batch
+from ..kinds import UNDEFINED, kind_of, run, run_batch
 
 SIMPLIFY_S = 2.0  # the most time spent looking for a simpler string of the same length
 CANDIDATES_PER_CALL = 4096  # strings per batch-evaluator call
@@ -32,14 +32,20 @@ def _separates(case: Case, words: list) -> list:
         chunk = np.array(words[first:first + CANDIDATES_PER_CALL], dtype=np.int64).reshape(-1, len(words[0]))
         left = run_batch(case.left, chunk, case.alphabet, case.outputs)
         right = run_batch(case.right, chunk, case.alphabet, case.outputs)
-        found += [words[first + i] for i in np.flatnonzero((left != right).any(axis=1))]
+        compared = (left != UNDEFINED) & (right != UNDEFINED)  # an undefined bit is not compared
+        found += [words[first + i] for i in np.flatnonzero(((left != right) & compared).any(axis=1))]
     return found
+
+
+def differ(left: list, right: list) -> bool:
+    """Do two exact evaluations' bits differ at a bit both define (None: undefined, not compared)?"""
+    return any(a is not None and b is not None and a != b for a, b in zip(left, right))
 
 
 def _differs(case: Case, word: list) -> bool:
     """Both exact evaluators on `word` (symbol indices): do the models' outputs differ?"""
     symbols = [case.alphabet[s] for s in word]
-    return run(case.left, symbols, case.alphabet, case.outputs) != run(case.right, symbols, case.alphabet, case.outputs)
+    return differ(run(case.left, symbols, case.alphabet, case.outputs), run(case.right, symbols, case.alphabet, case.outputs))
 
 
 def block_strings(k: int, n: int) -> list:
@@ -97,9 +103,10 @@ def per_position(bits: list, n: int, outputs: str, classes) -> list:
     positions = n if outputs == "every" and n else 1
     size = len(bits) // positions if positions and len(bits) % positions == 0 else 1
     groups = [bits[i:i + size] for i in range(0, len(bits), size)]
+    groups = ["undefined" if None in g else g for g in groups]  # not compared
     if classes and size == len(classes):
-        return [classes[g.index(1)] if g.count(1) == 1 else g for g in groups]
-    return [g[0] if size == 1 else g for g in groups]
+        return [g if g == "undefined" else classes[g.index(1)] if g.count(1) == 1 else g for g in groups]
+    return [g[0] if size == 1 and g != "undefined" else g for g in groups]
 
 
 def replay(case: Case, word: list) -> dict:
@@ -107,7 +114,7 @@ def replay(case: Case, word: list) -> dict:
     explained: the kinds, the outputs per read position and the first differing one."""
     left = run(case.left, word, case.alphabet, case.outputs)
     right = run(case.right, word, case.alphabet, case.outputs)
-    if left == right:
+    if not differ(left, right):
         raise InternalError(f"{case.path}: counterexample {','.join(word)!r} does not replay: "
                             f"both models give {left} (a bug in tcverify's lowering or encoding)")
     explained = {}
@@ -116,6 +123,12 @@ def replay(case: Case, word: list) -> dict:
         kind = kind_of(model)
         explained[f"{side}_kind"] = kind.describe(model)
         explained[f"{side}_outputs"] = per_position(bits, len(word), case.outputs, kind.classes(model))
-    first = next(i for i, (a, b) in enumerate(zip(explained["left_outputs"], explained["right_outputs"])) if a != b)
+        if kind.values is not None:  # what it read: a decoded class, a RASP program's value
+            explained[f"{side}_values"] = kind.values(model, word, case.alphabet, case.outputs)
+    undefined = sum(a is None or b is None for a, b in zip(left, right))
+    if undefined:  # undefined bits (None) are not compared
+        explained["not_compared"] = undefined
+    first = next(i for i, (a, b) in enumerate(zip(explained["left_outputs"], explained["right_outputs"]))
+                 if a != b and "undefined" not in (a, b))
     return {"input": list(word), "length": len(word), "left": left, "right": right, **explained,
             "outputs": case.outputs, "first_difference": first}

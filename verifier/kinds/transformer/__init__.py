@@ -32,10 +32,19 @@ def classes(model: Transformer):
     return model.readout.labels if model.readout.bits > 1 else None
 
 
+def values(model: Transformer, word, alphabet, outputs: str) -> list:
+    """The decoded class (the first maximum, as jnp.argmax) or the readout value y per read position."""
+    readout = model.readout
+    logits = evaluate.trace(model, word, alphabet, outputs)["logits"]
+    if readout.kind != "argmax":
+        return [str(row[0]) for row in logits]
+    return [readout.labels[row.index(max(row))] if readout.labels else str(row.index(max(row))) for row in logits]
+
+
 KIND = ModelKind(
     key="transformer", model_type=Transformer, load=load, run=evaluate.run, run_batch=batch.run_batch,
     lower=lambda model, circuit, outputs, style, rewrite: lower.lower_transformer(
         model, circuit, outputs, style, rewrite=rewrite),
     describe=lambda model: "transformer", check_length=check_length, classes=classes,
     work_per_string=cost.work_per_string, gates_estimate=cost.gates_estimate,
-    size_check=cost.size_check, trace=evaluate.trace)
+    size_check=cost.size_check, trace=evaluate.trace, values=values)
