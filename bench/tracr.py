@@ -11,7 +11,15 @@ Each model is compared with a reference: Shuffle-Dyck-1 with the built-in
 the other three with the same export read with rounding `floor` (outputs every,
 class for class, or `y > 1/2` for the numerical frac_prevs).
 
+A second table (issue 17, `--rasp`; `--rasp-only` for it alone): per export of
+cases/tracr/rasp/ (a Tracr model with its RASP program), at the precision of its
+case in cases/tracr/ where the weights compute the program, and per length, the
+lowering time and CNF clauses of each side on its own (the transformer; the
+program, `rasp:`, with its undefined bits), their ratio, and the time the whole
+case takes through `api.decide` (method auto).
+
 Run: python bench/tracr.py [--formats 8:8,8:16] [--max-n 8] [--timeout S] [--models a,b] [--profile]
+     python bench/tracr.py --rasp-only [--rasp-models a,b]
 """
 
 from __future__ import annotations
@@ -25,12 +33,63 @@ import time
 
 from rich.console import Console
 from rich.table import Table
-from tcverify import api
+from pysat.formula import IDPool
+from tcverify import api, kinds
+from tcverify.core.ir import GateCircuit
+from tcverify.encodings.cnf import encode
 from tcverify.proving import exhaustive
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRACR = os.path.join(os.path.dirname(ROOT), "shared", "tracr")
 EVERY_NONE = os.path.join(ROOT, "bench", "cases", "softmax-every-none-d4.yaml")
+RASP_CASES = os.path.join(ROOT, "cases", "tracr")
+# export of cases/tracr/rasp/ -> its case in cases/tracr/ where the weights compute the program
+RASP_MODELS = {
+    "sort_unique_abc_len5": "rasp-sort-unique-f4.yaml",
+    "reverse_abc_len5": "rasp-reverse-f5.yaml",
+    "hist_abc_len5": "rasp-hist-f5.yaml",
+    "pair_balance_len6": "rasp-pair-balance-f3.yaml",
+    "frac_prevs_causal_len6": "rasp-frac-prevs-causal-f3.yaml",
+    "count_less_freq2_abc_len5": "rasp-count-less-freq-f5.yaml",
+    "detect_pattern_ab_abc_len5": "rasp-detect-pattern-ab-f4.yaml",
+    "shuffle_dyck2_len6": "rasp-shuffle-dyck2-f6.yaml",
+}
+
+
+def side_cost(model, alphabet, outputs: str, n: int, repeat: int = 3) -> tuple:
+    """(seconds, the best of `repeat` lowerings; clauses) of one model lowered alone at
+    length n and its cone encoded as CNF."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        circuit = GateCircuit(n, alphabet)
+        bits, undefined = kinds.lower_model_care(model, circuit, outputs)
+        best = min(best, time.perf_counter() - start)
+    encoding = encode(circuit, list(bits) + list(undefined), IDPool())
+    return best, len(encoding.clauses)
+
+
+def rasp_table(names) -> Table:
+    table = Table(title="Tracr models against their RASP programs: each side lowered alone (seconds)")
+    for column in ("export", "case", "n", "transformer lower", "clauses", "program lower", "clauses",
+                   "program/transformer time", "case decided in"):
+        table.add_column(column, justify="left" if column in ("export", "case") else "right")
+    for name in names:
+        path = os.path.join(RASP_CASES, RASP_MODELS[name])
+        case = api.load(path, warn=lambda message: None)
+        start = time.monotonic()
+        result = api.decide(case)
+        decided = time.monotonic() - start
+        total_t = total_p = 0.0
+        for n in case.lengths:
+            t_s, t_clauses = side_cost(case.left, case.alphabet, case.outputs, n)
+            p_s, p_clauses = side_cost(case.right, case.alphabet, case.outputs, n)
+            total_t, total_p = total_t + t_s, total_p + p_s
+            table.add_row(name, os.path.basename(path), str(n), f"{t_s:.3f}", str(t_clauses), f"{p_s:.3f}",
+                          str(p_clauses), f"{p_s / max(t_s, 1e-6):.1%}", "")
+        table.add_row(name, os.path.basename(path), "all", f"{total_t:.3f}", "", f"{total_p:.3f}", "",
+                      f"{total_p / max(total_t, 1e-6):.1%}", f"{decided:.2f} ({result.verdict})", end_section=True)
+    return table
 
 DFA_ABA = """  dfa:
     start: s0
@@ -84,8 +143,15 @@ def main():
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per solve and per enumeration")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--profile", action="store_true", help="cProfile of the lowering, top functions per model")
+    parser.add_argument("--rasp", action="store_true", help="also the table of the models against their RASP programs")
+    parser.add_argument("--rasp-only", action="store_true", help="only that table")
+    parser.add_argument("--rasp-models", default=",".join(RASP_MODELS))
     args = parser.parse_args()
     console = Console(width=160)
+    if args.rasp or args.rasp_only:
+        console.print(rasp_table(args.rasp_models.split(",")))
+        if args.rasp_only:
+            return
     table = Table(title="Tracr models (adder style, cadical195; times in seconds)")
     for column in ("model", "I:F", "n", "load", "lower", "clauses", "solve", "result", "SAT path", "enum", "SAT/enum"):
         table.add_column(column, justify="left" if column in ("model", "result") else "right")

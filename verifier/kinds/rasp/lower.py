@@ -154,6 +154,8 @@ def _tabulate(c, cases, f, undefs) -> Value:
     """A table applied to one-hot inputs: cases [(input, [bits])], f(input) -> result (None: undefined)."""
     bits, broken = {}, list(undefs)
     for x, conj in cases:
+        if c.false in conj:  # an impossible input: skip before building anything
+            continue
         term = c.and_(*conj)
         if term == c.false:
             continue
@@ -166,9 +168,15 @@ def _tabulate(c, cases, f, undefs) -> Value:
 
 
 def _count(c, sel) -> dict:
-    """count -> bit, one-hot, for the number of true bits in `sel`."""
-    ge = [c.true] + [c.threshold(sel, [1] * len(sel), t) for t in range(1, len(sel) + 1)] + [c.false]
-    return {m: c.and_(ge[m], c.not_(ge[m + 1])) for m in range(len(sel) + 1)}
+    """count -> bit, one-hot, for the number of true bits in `sel` (constants counted
+    directly, thresholds only over the others)."""
+    ones = sum(c.const_value(b) == 1 for b in sel)
+    free = [b for b in sel if c.const_value(b) is None]
+    ge = [c.true] + [c.threshold(free, [1] * len(free), t) for t in range(1, len(free) + 1)] + [c.false]
+    out = {m: c.false for m in range(len(sel) + 1)}
+    for m in range(len(free) + 1):
+        out[ones + m] = c.and_(ge[m], c.not_(ge[m + 1]))
+    return out
 
 
 def _aggregate(c, row, sop, inner, default, domain) -> Value:
@@ -183,6 +191,8 @@ def _aggregate(c, row, sop, inner, default, domain) -> Value:
     bits = {}
 
     def add(v, node):
+        if node == c.false:
+            return
         if v not in domain:  # unreachable (the domain holds every value rasp.evaluate can give)
             undefs.append(node)
             return
@@ -210,7 +220,11 @@ def _aggregate(c, row, sop, inner, default, domain) -> Value:
                     for b, v in zip(sel, sop)]
             s_count = _count(c, ones)
             for m in range(1, n + 1):
+                if count[m] == c.false:
+                    continue
                 for s in range(m + 1):
+                    if s_count[s] == c.false:
+                        continue
                     term = c.and_(picked, count[m], s_count[s])
                     if term == c.false:
                         continue
