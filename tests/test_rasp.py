@@ -394,3 +394,15 @@ def test_case_errors_name_the_case_file(tmp_path):
                     f"right: {{rasp: {{program: {folder}}}}}\n")
     proc = subprocess.run([sys.executable, "-m", "tcverify", "prove", str(case)], capture_output=True, text=True)
     assert proc.returncode == 2 and "compiled for at most 5 tokens" in proc.stdout + proc.stderr
+
+
+def test_simulate_marks_undefined_bits_and_shows_the_program_values():
+    case = api.load(os.path.join(CASES, "tracr", "rasp-detect-pattern-ab-f4.yaml"), warn=lambda message: None)
+    result = api.simulate(case, ["a", "b", "c"])
+    assert result["right"] == [None, 1, 0] and result["right_values"] == ["undefined", "True", "False"]
+    assert result["left_values"] == ["False", "True", "False"]
+    proc = subprocess.run([sys.executable, "-m", "tcverify", "simulate",
+                           os.path.join(CASES, "tracr", "rasp-detect-pattern-ab-f4.yaml"), "--input", "a,b,c"],
+                          capture_output=True, text=True)
+    assert "right (rasp): bits -10  read: undefined, True, False" in proc.stdout
+    assert "the models agree (1 undefined bits, marked -, not compared)" in proc.stdout

@@ -118,11 +118,14 @@ def render_text(result: dict) -> str:
     word = result["input"]
     lines = [f"input: {' '.join(word) if word else '(empty string)'} (length {len(word)})"]
     for side in ("left", "right"):
-        bits = "".join(str(b) for b in result[side])
-        lines.append(f"{side} ({result[f'{side}_kind']}): bits {bits or '(none)'}")
+        bits = "".join("-" if b is None else str(b) for b in result[side])  # -: undefined, not compared
+        lines.append(f"{side} ({result[f'{side}_kind']}): bits {bits or '(none)'}"
+                     + (f"  read: {', '.join(result[f'{side}_values'])}" if f"{side}_values" in result else ""))
         if f"{side}_trace" in result:
             _render_transformer(lines, result[f"{side}_trace"], result[f"{side}_detail"], result[side],
                                 f"{side}_trace_binary" in result)
-    same = "agree" if result["left"] == result["right"] else "DIFFER"
-    lines.append(f"the models {same}")
+    compared = [a is not None and b is not None for a, b in zip(result["left"], result["right"])]
+    same = "agree" if all(a == b for a, b, c in zip(result["left"], result["right"], compared) if c) else "DIFFER"
+    undefined = compared.count(False)
+    lines.append(f"the models {same}" + (f" ({undefined} undefined bits, marked -, not compared)" if undefined else ""))
     return "\n".join(lines)

@@ -10,7 +10,9 @@ weights, chosen positions and outputs, each mlp's pre-activations and
 activations, and the readout values (one list per read position: one value for
 a threshold readout, one per class for an argmax). `<side>_kind` names the model kind.
 A transformer in a float number format (spec 2.1) also has `<side>_trace_binary`:
-the same values as `m*2^e` (m odd, or "0"), the float's own reading.
+the same values as `m*2^e` (m odd, or "0"), the float's own reading. `<side>_values`,
+for a kind that can say it, is what the model read at each read position (a decoded
+class, a RASP program's value); bits None are undefined (not compared).
 """
 
 from __future__ import annotations
@@ -53,4 +55,6 @@ def simulate(case: Case, word) -> dict:
             result[f"{side}_detail"] = _text({key: trace[key] for key in ("tokens", "read", "blocks", "logits")})
         else:
             result[side] = kind.run(model, word, case.alphabet, case.outputs)
+        if kind.values is not None:  # what it read at each read position (a class, a program's value)
+            result[f"{side}_values"] = kind.values(model, word, case.alphabet, case.outputs)
     return result
