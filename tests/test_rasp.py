@@ -406,3 +406,31 @@ def test_simulate_marks_undefined_bits_and_shows_the_program_values():
                           capture_output=True, text=True)
     assert "right (rasp): bits -10  read: undefined, True, False" in proc.stdout
     assert "the models agree (1 undefined bits, marked -, not compared)" in proc.stdout
+
+
+def test_a_mean_of_the_numbers_among_mixed_values_is_in_the_domain(tmp_path):
+    """A categorical aggregate over a value set of numbers and strings: two selected numbers
+    give their mean (rasp._mean), one string passes, a string among several is undefined."""
+    folder = program_file(tmp_path, [
+        TOKENS, INDICES,
+        {"id": "mixed", "op": "map", "inner": "tokens", "table": [["a", 1], ["b", 2], ["c", "c"]]},
+        select("all", "indices", "indices", lambda k, q: True, range(3), range(3)),
+        {"id": "agg", "op": "aggregate", "selector": "all", "sop": "mixed", "default": None},
+    ], "agg", vocab=("a", "b", "c"), max_seq_len=3)
+    program = read_program(folder)
+    assert Fraction(3, 2) in program.node("agg").domain and Fraction(4, 3) in program.node("agg").domain
+    assert outputs(program, ["a", "b"]) == [Fraction(3, 2)] * 2
+    assert outputs(program, ["c"]) == ["c"] and outputs(program, ["a", "c"]) == [None, None]
+    symbols = {"a": "a", "b": "b", "c": "c"}
+    for n in (1, 2, 3):
+        words = [list(w) for w in itertools.product("abc", repeat=n)]
+        ir = ir_values(program, words, symbols, n)
+        batch = evaluate_batch(program, np.array([["abc".index(a) for a in w] for w in words]))
+        domain = program.sink.domain
+        for b, word in enumerate(words):
+            exact = outputs(program, word)
+            assert list(batch[b]) == [-1 if v is None else domain.index(v) for v in exact], word
+            for i, v in enumerate(exact):
+                assert bool(ir[b, i, -1]) == (v is None), (word, i)
+                if v is not None:
+                    assert list(np.flatnonzero(ir[b, i, :-1])) == [domain.index(v)], (word, i)

@@ -138,12 +138,17 @@ def _aggregate(program, node, index, sel, sop) -> np.ndarray:
         nums = np.array([int(Fraction(v) * scale) if is_number(v) else 0 for v in inner] + [0], dtype=np.int64)
         total = np.where(chosen, nums[sop][:, None, :], 0).sum(axis=2)  # the sum times scale
         low, high = n * min(0, int(nums.min())), n * max(0, int(nums.max()))
-        means = np.full((n + 1, high - low + 1), -1, dtype=np.int64)  # [count, total - low] -> index
-        for m in range(2, n + 1):
-            for t in range(m * min(0, int(nums.min())), m * max(0, int(nums.max())) + 1):
-                value = Fraction(t, m * scale)
-                if value in index:
-                    means[m, t - low] = index[value]
-        mean = means[np.minimum(count, n), total - low]
+        if (n + 1) * (high - low + 1) <= 1 << 22:  # a table [count, total - low] -> index
+            means = np.full((n + 1, high - low + 1), -1, dtype=np.int64)
+            for m in range(2, n + 1):
+                for t in range(m * min(0, int(nums.min())), m * max(0, int(nums.max())) + 1):
+                    value = Fraction(t, m * scale)
+                    if value in index:
+                        means[m, t - low] = index[value]
+            mean = means[np.minimum(count, n), total - low]
+        else:  # wide values: each mean on its own
+            mean = np.full((batch, n), -1, dtype=np.int64)
+            for b, q in zip(*np.nonzero(several)):
+                mean[b, q] = index.get(Fraction(int(total[b, q]), int(count[b, q]) * scale), -1)
         out = np.where(several, np.where(nonnumber, -1, mean), out)
     return np.where(undefined, -1, out)

@@ -343,10 +343,11 @@ def _read_node(raw, i, by_id, where, n_max, vocab) -> Node:
         node.fill = decode_value(raw["default"], where, f"{key}.default")
         inner = dom(refs["sop"])
         values = list(inner)
-        if by_id[refs["selector"]].width > 1 and inner and all(is_number(v) for v in inner):
-            sums = _unique(inner)
+        numbers = [v for v in inner if is_number(v)]
+        if by_id[refs["selector"]].width > 1 and numbers:  # the mean of 2..max_seq_len selected numbers
+            sums = _unique(numbers)
             for m in range(2, n_max + 1):
-                sums = _guard(_unique(s + v for s in sums for v in inner), where, key)
+                sums = _guard(_unique(s + v for s in sums for v in numbers), where, key)
                 values += [normal(Fraction(s) / m) for s in sums]
         if node.fill is not None:
             values.append(node.fill)
