@@ -183,7 +183,7 @@ def simulate(case, text, as_json):
         click.echo(json.dumps(result))
     else:
         click.echo(render_text(result))
-    sys.exit(0 if result["left"] == result["right"] else 1)
+    sys.exit(0 if result["agree"] else 1)
 
 
 def kind(model) -> str:

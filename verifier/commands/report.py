@@ -205,8 +205,8 @@ def explain(result: CaseResult) -> list:
     for side, kind, values in sides:
         shown = " ".join(f"[{v}]" if i == first and len(values) > 1 else str(v) for i, v in enumerate(values))
         lines.append(f"        {f'{side} {kind}:':<{width}}  {shown}")
-    for side, kind, _ in sides:  # what each side read there, when its kind can say (a program's value)
-        if f"{side}_values" in cex:
+    for side, kind, outputs in sides:  # what each side read, when its kind says more than its outputs
+        if f"{side}_values" in cex and cex[f"{side}_values"] != [str(v) for v in outputs]:
             shown = " ".join(f"[{v}]" if i == first and len(cex[f"{side}_values"]) > 1 else str(v)
                              for i, v in enumerate(cex[f"{side}_values"]))
             lines.append(f"        {f'{side} read:':<{width}}  {shown}")

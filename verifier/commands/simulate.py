@@ -124,8 +124,7 @@ def render_text(result: dict) -> str:
         if f"{side}_trace" in result:
             _render_transformer(lines, result[f"{side}_trace"], result[f"{side}_detail"], result[side],
                                 f"{side}_trace_binary" in result)
-    compared = [a is not None and b is not None for a, b in zip(result["left"], result["right"])]
-    same = "agree" if all(a == b for a, b, c in zip(result["left"], result["right"], compared) if c) else "DIFFER"
-    undefined = compared.count(False)
+    same = "agree" if result["agree"] else "DIFFER"
+    undefined = result["not_compared"]
     lines.append(f"the models {same}" + (f" ({undefined} undefined bits, marked -, not compared)" if undefined else ""))
     return "\n".join(lines)

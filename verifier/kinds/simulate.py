@@ -12,7 +12,8 @@ a threshold readout, one per class for an argmax). `<side>_kind` names the model
 A transformer in a float number format (spec 2.1) also has `<side>_trace_binary`:
 the same values as `m*2^e` (m odd, or "0"), the float's own reading. `<side>_values`,
 for a kind that can say it, is what the model read at each read position (a decoded
-class, a RASP program's value); bits None are undefined (not compared).
+class, a RASP program's value); bits None are undefined (not compared). `agree`:
+the bits both sides define are equal; `not_compared`: how many bits are undefined.
 """
 
 from __future__ import annotations
@@ -57,4 +58,7 @@ def simulate(case: Case, word) -> dict:
             result[side] = kind.run(model, word, case.alphabet, case.outputs)
         if kind.values is not None:  # what it read at each read position (a class, a program's value)
             result[f"{side}_values"] = kind.values(model, word, case.alphabet, case.outputs)
+    pairs = list(zip(result["left"], result["right"]))  # an undefined bit (None) is not compared
+    result["agree"] = all(a == b for a, b in pairs if a is not None and b is not None)
+    result["not_compared"] = sum(a is None or b is None for a, b in pairs)
     return result
