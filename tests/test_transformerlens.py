@@ -151,7 +151,6 @@ SETTINGS = [  # (seed, export options, outputs, number format)
     (7, {"act": "gelu"}, "every", {"significand_bits": 4, "exponent_min": -9, "exponent_max": 5}),
     (8, {"norm": "LNPre", "n_layers": 2}, "last", {"paper_float": 8}),
 ]
-NO_NORM = [s for s in SETTINGS if s[1].get("norm", "LN") is None]
 
 
 def setting_model(tmp_path, seed, options, outputs, number_format):
@@ -165,7 +164,7 @@ def test_exact_and_batch_evaluators_agree_on_all_short_strings(tmp_path, seed, o
     assert_evaluators_agree(setting_model(tmp_path, seed, options, outputs, number_format), outputs, range(1, 6))
 
 
-@pytest.mark.parametrize("seed,options,outputs,number_format", NO_NORM, ids=[str(s[0]) for s in NO_NORM])
+@pytest.mark.parametrize("seed,options,outputs,number_format", SETTINGS, ids=[str(s[0]) for s in SETTINGS])
 def test_lowering_agrees_on_all_short_strings(tmp_path, seed, options, outputs, number_format):
     assert_lowering_agrees(setting_model(tmp_path, seed, options, outputs, number_format), outputs, range(1, 5))
 
