@@ -11,7 +11,7 @@ from tcverify.core.models import Attention, Circuit, Dfa, Head, Readout, Transfo
 from tcverify import kinds
 from tcverify.kinds import run_batch
 from tcverify.core.number_format import NumberFormat, paper_float
-from tcverify.kinds.transformer.batch import _dtype
+from tcverify.kinds.transformer.batch import _norm_dtype
 
 
 def all_words(alphabet, n):
@@ -50,10 +50,12 @@ def test_each_head_type_and_activation_covered():
         assert_agree(model, ("0", "1"), "last", range(1, 6))
 
 
-def test_wide_format_uses_python_ints():
-    """I + F = 40 bits: scores overflow int64, so the object path must agree exactly."""
-    rng = random.Random(5)
-    wide = NumberFormat(20, 20)
+@pytest.mark.parametrize("bits", [6, 14, 20, 31])
+def test_wide_formats_agree(bits):
+    """I = F = bits: float64 products (6), limbs (14: scores near 2^53), limbs and
+    scores beyond int64 (20), values near int64's end (31): every path exact."""
+    rng = random.Random(5 + bits)
+    wide = NumberFormat(bits, bits)
     model = random_transformer(rng, ("0", "1"), number_format=wide, param_format=wide, head_types=("softmax", "average"))
     assert_agree(model, ("0", "1"), "every", range(1, 6))
 
@@ -94,12 +96,12 @@ def test_layer_norm_int64_and_object_paths():
     small = informative(lambda: random_transformer(rng, ("0", "1"), number_format=NumberFormat(3, 3),
                                                    param_format=NumberFormat(3, 3), layer_norms=0.7, n_blocks=3,
                                                    d_model=3), ("0", "1"), "every")
-    assert _dtype(small, 8) is np.int64
+    assert _norm_dtype(small) is np.int64
     assert_agree(small, ("0", "1"), "every", range(1, 7))
     wide = informative(lambda: random_transformer(rng, ("0", "1"), number_format=paper_float(16),
                                                   param_format=paper_float(12), layer_norms=0.7, n_blocks=3,
                                                   d_model=3), ("0", "1"), "every")
-    assert _dtype(wide, 8) is object
+    assert _norm_dtype(wide) is object
     assert_agree(wide, ("0", "1"), "every", range(1, 6))
 
 
@@ -154,3 +156,4 @@ def test_hand_built_model_values():
     words = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 0, 0]])
     assert run_batch(model, words, ("0", "1"), "every").tolist() == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
     assert [kinds.run(model, ["01"[s] for s in w], ("0", "1"), "every") for w in words] == [[1, 1, 1], [0, 0, 0], [1, 0, 1], [1, 0, 0]]
+

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import random
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +20,9 @@ from tcverify.errors import InternalError
 from tcverify.proving import certify, exhaustive, solver
 from tcverify.proving.miter import build_miter, miter_cnf
 from tcverify import api
+from tcverify.proving import pipeline
 from tcverify.proving.pipeline import all_words
+from tcverify.proving.results import LengthResult
 from tcverify import kinds
 
 SAT_METHODS = {"sat", "sampling", "trivial"}
@@ -90,6 +93,40 @@ def test_auto_enumerates_small_lengths_and_proves_long_ones_by_sat():
     result = api.decide(dataclasses.replace(case, lengths=(2, 40)))
     assert [(o.n, o.method) for o in result.per_length] == [(2, "exhaustive"), (40, "sat")]
     assert api.decide(dataclasses.replace(case, lengths=(2,)), sample=False).per_length[0].method in SAT_METHODS
+
+
+def test_auto_weighs_the_measured_cost_per_string(monkeypatch):
+    """Past the strings the sampling pass enumerates, auto enumerates what is cheap
+    at the measured cost per string (a dear estimate is re-measured on one chunk),
+    else tries SAT within the enumeration estimate and enumerates only if SAT did
+    not decide in it."""
+    case = load_case(os.path.join(CASES, "circuits", "parity-xor-chain-n48.yaml"), warn=lambda message: None)
+    case = dataclasses.replace(case, lengths=(14,))
+    assert api.length_method(case, 3) == "exhaustive"
+    assert api.length_method(case, 14) == "auto"
+    assert api.length_method(case, 14, method="sat") == "sat"
+    assert exhaustive.enumeration_seconds(case, 14, 1e-3) == 2 ** 14 * 1e-3
+    word, per_string = pipeline.calibrate(case, 14, 0)
+    assert word is None and 0 < per_string < 1
+    start = time.monotonic()
+    cheap, _ = pipeline.auto_length(case, 14, api.stages(), None, start, 1e-12)
+    assert (cheap.status, cheap.method) == ("equivalent", "exhaustive")
+    monkeypatch.setattr(pipeline, "calibrate", lambda case, n, seed: (None, 1.0))
+    dear, _ = pipeline.auto_length(case, 14, api.stages(), None, start, 1.0)
+    assert (dear.status, dear.method) == ("equivalent", "sat")
+    budgets = []
+
+    def out_of_budget(case, n, stages, deadline, start, certify_trivial=True):
+        budgets.append(deadline - time.monotonic())
+        return LengthResult.unknown(n, "timeout"), None
+
+    monkeypatch.setattr(pipeline, "sat_length", out_of_budget)
+    fallback, _ = pipeline.auto_length(case, 14, api.stages(), None, start, 1.0)
+    assert (fallback.status, fallback.method) == ("equivalent", "exhaustive")
+    assert 0 < budgets[0] <= 2 ** 14
+    monkeypatch.setattr(pipeline, "calibrate", lambda case, n, seed: (["a"] * n, 1.0))
+    found, word = pipeline.auto_length(case, 14, api.stages(), None, start, 1.0)
+    assert (found.status, found.method, word) == ("counterexample", "sampling", ["a"] * 14)
 
 
 def test_exhaustive_past_the_deadline_is_unknown():

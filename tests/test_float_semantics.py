@@ -260,7 +260,7 @@ def test_layer_norm_against_a_fraction_reference_and_the_batch_evaluator(seed):
         except AssertionError as exc:
             if "too close" not in str(exc):
                 raise
-        batch = runner.layer_norm(norm, np.array([[x]], dtype=runner.dtype))
+        batch = runner.layer_norm(norm, np.array([[x]], dtype=runner.norm_dtype))
         assert batch[0, 0].tolist() == y
     assert checked > 100
 

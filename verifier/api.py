@@ -158,7 +158,8 @@ def _load_at(path, warn=None, *, base=None, overrides=(), max_length=MAX_LENGTH)
 
 
 def length_method(case: Case, n: int, **settings) -> str:
-    """"exhaustive" or "sat": how the pipeline would prove length n."""
+    """"exhaustive", "sat" or "auto" (decided after the sampling pass times the
+    evaluators): how the pipeline would prove length n."""
     chosen = stages(**settings)
     return pipeline.length_method(case, n, chosen.exhaustive, chosen.sample)
 

@@ -31,15 +31,20 @@ INT64_SAFE = 2**62  # integer sums below this in magnitude fit int64 (numpy, Pin
 
 def round_div(num, den, mode):
     """`num / den` rounded to an integer by `mode`; `den > 0`. Exact for ints and numpy int arrays."""
-    quotient = num // den
-    rest = num - quotient * den
+    integers = type(num) is int or (isinstance(num, np.ndarray) and num.dtype.kind == "i")
+    if integers and isinstance(den, int) and den & (den - 1) == 0:  # a power of two: shifts (fast on numpy arrays)
+        shift = den.bit_length() - 1
+        quotient, rest = num >> shift, num & (den - 1)
+    else:
+        quotient = num // den
+        rest = num - quotient * den
     if mode == "floor":
         return quotient
     if mode == "truncate":
         return quotient + ((num < 0) & (rest != 0))
     if mode == "nearest_even":
         twice = 2 * rest
-        return quotient + ((twice > den) | ((twice == den) & (quotient % 2 == 1)))
+        return quotient + ((twice > den) | ((twice == den) & ((quotient & 1) == 1)))
     raise ValueError(f"unknown rounding mode {mode!r}")
 
 

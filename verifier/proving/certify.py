@@ -25,7 +25,7 @@ from ..errors import InternalError, UserError
 from ..exporters.dimacs import write_dimacs
 from .solver import Engine
 
-CERTIFYING_SOLVERS = ("cadical195", "cadical153")  # whose python-sat proofs are DRUP that checks
+CERTIFYING_SOLVERS = ("cadical300", "cadical195", "cadical153")  # whose python-sat proofs are DRUP that checks
 CHECKER = "minisat22"
 DEADLINE_EVERY = 256  # lemmas checked between looks at the clock
 

@@ -1,11 +1,11 @@
 """Exhaustive proofs (issue 9 item 6): every string of a length checked by the
 batch evaluator, in chunks, and the estimate `--method auto` decides by.
 
-The batch evaluator computes on exact integers for every model kind
-(each kind's `batch.py`: transformer grid indices in int64 where a bound shows
-that no intermediate sum can overflow, else Python ints; netlists and DFAs on
-booleans), so when both models agree on every string of length n the models
-are equivalent at n: a proof by enumeration, reported as `method: exhaustive`.
+The batch evaluator computes on exact integers for every model kind (each
+kind's `batch.py`: transformer grid indices in int64, products in float64 or
+limbs where a bound from the data shows them exact, Python ints only for values
+beyond int64; netlists and DFAs on booleans), so when both models agree on
+every string of length n the models are equivalent at n: a proof by enumeration, reported as `method: exhaustive`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from ..kinds import UNDEFINED, kind_of, run_batch
 
 EXHAUSTIVE_MAX_STRINGS = 1 << 24  # the most strings of one length `--method exhaustive` enumerates
 CHUNK_STRINGS = 4096  # strings per batch-evaluator call, so memory stays bounded
-# `--method auto`: enumeration costs about ENUMERATION_S_PER_OP seconds per
-# evaluator operation (work per string x strings); the SAT path (lowering,
-# encoding and solving) about SAT_S_PER_GATE seconds per estimated miter gate.
-# Both measured on the example library by bench/methods.py (docs/proofs.md).
+# `--method auto`: enumeration costs what the batch evaluators were measured to
+# take per string (pipeline.auto_length: the real path, float64, limbs or Python
+# ints); without a measurement, about ENUMERATION_S_PER_OP seconds per evaluator
+# operation (work per string x strings). The SAT path (lowering, encoding and
+# solving) costs about SAT_S_PER_GATE seconds per estimated miter gate.
+# Checked on the example library and the Tracr models by bench/methods.py.
 ENUMERATION_S_PER_OP = 7e-8
 SAT_S_PER_GATE = 5e-5
 
@@ -32,8 +34,11 @@ def string_count(case, n: int) -> int:
     return len(case.alphabet) ** n
 
 
-def enumeration_seconds(case, n: int) -> float:
-    """The estimated time to check every string of length n on both models."""
+def enumeration_seconds(case, n: int, seconds_per_string: Optional[float] = None) -> float:
+    """The estimated time to check every string of length n on both models: from
+    the measured seconds per string when given, else from the models' shapes."""
+    if seconds_per_string is not None:
+        return string_count(case, n) * seconds_per_string
     work = sum(kind_of(m).work_per_string(m, n, case.outputs) for m in (case.left, case.right))
     return string_count(case, n) * work * ENUMERATION_S_PER_OP
 

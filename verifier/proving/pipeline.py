@@ -3,11 +3,13 @@
 
     sample -> exhaustive -> miter -> sweep -> solve -> certify
 
-A length whose estimated enumeration is cheaper than the SAT path is proved
-exhaustively by the batch evaluator (`exhaustive.py`); otherwise the sampling
-pass looks for a disagreement among few strings, the miter is built, swept
-when the solver does not decide it quickly (`sweeping.py`), solved
-(`solver.py`), and an UNSAT answer certified when asked (`certify.py`). Each
+A length with few strings is proved exhaustively by the batch evaluator
+(`exhaustive.py`); otherwise the sampling pass looks for a disagreement among
+few strings and times the evaluators, `auto` (`auto_length`) enumerates when
+that is cheap or when SAT does not decide within the enumeration's estimate,
+and the SAT path builds the miter, sweeps it when the solver does not decide
+it quickly (`sweeping.py`), solves it (`solver.py`), and certifies an UNSAT
+answer when asked (`certify.py`). Each
 stage reads its own options (`options.py`). Every counterexample is replayed
 on the exact evaluators before it is reported."""
 
@@ -31,6 +33,7 @@ from .witness import replay, simplest
 
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
+AUTO_ENUMERATE_S = 2.0  # `auto` enumerates outright below this estimate (and below the SAT estimate)
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
 SWEEP_MIN_S = 1.0  # or this many seconds if that is more
@@ -72,13 +75,63 @@ def decide_length(case: Case, n: int, stages: Stages, deadline=None, certify_tri
     start = time.monotonic()
     if stages.certify.enabled:
         certify.check_certifying_solver(stages.solve.solver)
-    if length_method(case, n, stages.exhaustive, stages.sample) == "exhaustive":
+    method = length_method(case, n, stages.exhaustive, stages.sample)
+    if method == "exhaustive":
         return enumerate_length(case, n, deadline, start)
     if stages.sample.enabled:
-        word = sample_disagreement(case, n, np.random.default_rng([stages.sample.seed, n]))
+        sampled = time.monotonic()
+        word, count = sample_disagreement(case, n, np.random.default_rng([stages.sample.seed, n]))
         if word is not None:
             return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True,
                                 backing="replay"), word
+        if method == "auto":
+            return auto_length(case, n, stages, deadline, start, (time.monotonic() - sampled) / count,
+                               certify_trivial)
+    return sat_length(case, n, stages, deadline, start, certify_trivial)
+
+
+def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seconds_per_string: float,
+                certify_trivial: bool = True):
+    """`auto` past the sampling pass. Enumeration is estimated from the measured
+    cost per string (`exhaustive.enumeration_seconds`: the real evaluator path,
+    float64, limbs or Python ints, and how many residual rows are distinct);
+    when the sampling pass's few strings put it above AUTO_ENUMERATE_S, one
+    chunk of random strings (the size enumeration uses) is timed too, a far
+    closer estimate on models whose rows repeat. A cheap length (under
+    AUTO_ENUMERATE_S and below the SAT estimate) is enumerated. Otherwise the
+    SAT path runs first with the estimate as its budget, and enumeration only
+    if SAT did not decide within it: the length then costs at most about twice
+    the faster method (SAT within the budget is the faster one; past it,
+    enumeration was, and the attempt cost as much again)."""
+    if exhaustive.enumeration_seconds(case, n, seconds_per_string) > AUTO_ENUMERATE_S:
+        word, seconds_per_string = calibrate(case, n, stages.sample.seed)
+        if word is not None:
+            return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True,
+                                backing="replay"), word
+    budget = exhaustive.enumeration_seconds(case, n, seconds_per_string)
+    if budget <= min(AUTO_ENUMERATE_S, exhaustive.sat_seconds(case, n)):
+        return enumerate_length(case, n, deadline, start)
+    attempt = time.monotonic() + budget
+    outcome = sat_length(case, n, stages, attempt if deadline is None else min(deadline, attempt), start,
+                         certify_trivial)
+    if outcome[0].status != "unknown" or (deadline is not None and time.monotonic() >= deadline):
+        return outcome
+    return enumerate_length(case, n, deadline, start)
+
+
+def calibrate(case: Case, n: int, seed: int) -> tuple:
+    """(a disagreement or None, seconds per string) on one chunk of
+    `exhaustive.CHUNK_STRINGS` random strings of length n, seeded by (seed, n)."""
+    rng = np.random.default_rng([seed, n, 1])
+    words = rng.integers(0, len(case.alphabet), size=(exhaustive.CHUNK_STRINGS, n))
+    timed = time.monotonic()
+    word = exhaustive.first_disagreement(case, words)
+    return word, (time.monotonic() - timed) / len(words)
+
+
+def sat_length(case: Case, n: int, stages: Stages, deadline, start: float, certify_trivial: bool = True):
+    """Length n by the SAT path: the miter (a `trivial` one certified apart with
+    --certify and `certify_trivial`), then sweeping and solving (or one solve)."""
     miter = build_miter(case, n, rewrite=stages.miter.rewrite)
     if miter.circuit.const_value(miter.diff) == 0:
         if stages.certify.enabled and certify_trivial:
@@ -143,17 +196,17 @@ def sat_outcome(case: Case, n: int, cnf, answer, start: float, deadline=None, *,
 
 def length_method(case: Case, n: int, choice: ExhaustiveOptions = ExhaustiveOptions(),
                   sample: SampleOptions = SampleOptions()) -> str:
-    """"exhaustive" or "sat" for length n. `exhaustive` always enumerates; `sat`
-    (and `auto` without the batch evaluator) never does; `auto` enumerates when
-    the estimated enumeration time is at most the SAT path's
-    (`exhaustive.enumeration_seconds`, `exhaustive.sat_seconds`: from the
-    models' shapes alone, before anything is lowered)."""
+    """"exhaustive", "sat" or "auto" for length n. `exhaustive` always enumerates;
+    `sat` (and `auto` without the batch evaluator, or past EXHAUSTIVE_MAX_STRINGS)
+    never does; `auto` enumerates the lengths whose strings the sampling pass
+    would check one by one anyway, and leaves the others ("auto") to
+    `auto_length`, once the sampling pass has timed the evaluators."""
     if choice.method == "exhaustive":
         exhaustive.check_enumerable(case, n)
         return "exhaustive"
     if choice.method == "sat" or not sample.enabled or exhaustive.string_count(case, n) > exhaustive.EXHAUSTIVE_MAX_STRINGS:
         return "sat"
-    return "exhaustive" if exhaustive.enumeration_seconds(case, n) <= exhaustive.sat_seconds(case, n) else "sat"
+    return "exhaustive" if exhaustive.string_count(case, n) <= ENUMERATE_UP_TO else "auto"
 
 
 def enumerate_length(case: Case, n: int, deadline, start: float):
@@ -217,13 +270,14 @@ def all_words(alphabet_size: int, n: int) -> np.ndarray:
     return np.array(list(itertools.product(range(alphabet_size), repeat=n)), dtype=np.int64).reshape(alphabet_size ** n, n)
 
 
-def sample_disagreement(case: Case, n: int, rng) -> Optional[list]:
-    """A string of length n on which the batch evaluators disagree: all strings
-    when there are few, else random ones plus the constant strings."""
+def sample_disagreement(case: Case, n: int, rng) -> tuple:
+    """(a string of length n on which the batch evaluators disagree or None, the
+    number of strings checked): all strings when there are few, else random ones
+    plus the constant strings."""
     k = len(case.alphabet)
     if k ** n <= ENUMERATE_UP_TO:
         words = all_words(k, n)
     else:
         constant = np.repeat(np.arange(k)[:, None], n, axis=1)
         words = np.concatenate([constant, rng.integers(0, k, size=(RANDOM_SAMPLES, n))])
-    return exhaustive.first_disagreement(case, words)
+    return exhaustive.first_disagreement(case, words), len(words)
