@@ -116,8 +116,8 @@ def test_auto_weighs_the_measured_cost_per_string(monkeypatch):
     assert (dear.status, dear.method) == ("equivalent", "sat")
     budgets = []
 
-    def out_of_budget(case, n, stages, deadline, start, certify_trivial=True):
-        budgets.append(deadline - time.monotonic())
+    def out_of_budget(case, n, stages, deadline, start, certify_trivial=True, attempt=None):
+        budgets.append(attempt - time.monotonic())
         return LengthResult.unknown(n, "timeout"), None
 
     monkeypatch.setattr(pipeline, "sat_length", out_of_budget)

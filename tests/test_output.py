@@ -248,7 +248,8 @@ def test_warning_is_shown_with_its_case_names_the_parameter_and_saturation(tmp_p
 # -- 5. certificates that say what they cover ----------------------------------------
 
 
-def test_certify_backs_trivial_lengths_with_a_checked_proof():
+def test_certify_backs_trivial_lengths_with_a_checked_proof(monkeypatch):
+    monkeypatch.setattr(pipeline, "AUTO_ENUMERATE_S", 0.0)  # auto tries SAT first past 4096 strings
     run = CliRunner().invoke(main, ["prove", MAJORITY_F4, "--certify", "--json"])
     assert run.exit_code == 0, run.output
     per_length = {r["n"]: r for r in json.loads(run.output)["per_length"]}
@@ -263,6 +264,7 @@ def test_certify_exits_3_when_a_trivial_length_stays_uncertified(monkeypatch, tm
     """No time to prove the unrewritten miter: lengths 13..16 are trusted rewriting,
     which --certify reports and exits 3 on (the workers fork, so they see the patch)."""
     monkeypatch.setattr(pipeline, "TRIVIAL_PROOF_S", 0.0)
+    monkeypatch.setattr(pipeline, "AUTO_ENUMERATE_S", 0.0)  # auto tries SAT first past 4096 strings
     junit = tmp_path / "out.xml"
     run = CliRunner().invoke(main, ["prove", MAJORITY_F4, MAJORITY_F2, "--certify", "--junit", str(junit)])
     assert run.exit_code == 3, run.output

@@ -112,8 +112,8 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
     if budget <= min(AUTO_ENUMERATE_S, exhaustive.sat_seconds(case, n)):
         return enumerate_length(case, n, deadline, start)
     attempt = time.monotonic() + budget
-    outcome = sat_length(case, n, stages, attempt if deadline is None else min(deadline, attempt), start,
-                         certify_trivial)
+    outcome = sat_length(case, n, stages, deadline, start, certify_trivial,
+                         attempt=attempt if deadline is None else min(deadline, attempt))
     if outcome[0].status != "unknown" or (deadline is not None and time.monotonic() >= deadline):
         return outcome
     return enumerate_length(case, n, deadline, start)
@@ -129,9 +129,12 @@ def calibrate(case: Case, n: int, seed: int) -> tuple:
     return word, (time.monotonic() - timed) / len(words)
 
 
-def sat_length(case: Case, n: int, stages: Stages, deadline, start: float, certify_trivial: bool = True):
+def sat_length(case: Case, n: int, stages: Stages, deadline, start: float, certify_trivial: bool = True,
+               attempt=None):
     """Length n by the SAT path: the miter (a `trivial` one certified apart with
-    --certify and `certify_trivial`), then sweeping and solving (or one solve)."""
+    --certify and `certify_trivial`, within `deadline`), then sweeping and
+    solving within `attempt` (auto's budget) or `deadline`."""
+    solve_by = deadline if attempt is None else attempt
     miter = build_miter(case, n, rewrite=stages.miter.rewrite)
     if miter.circuit.const_value(miter.diff) == 0:
         if stages.certify.enabled and certify_trivial:
@@ -141,13 +144,13 @@ def sat_length(case: Case, n: int, stages: Stages, deadline, start: float, certi
         return LengthResult(n, "equivalent", "trivial", time.monotonic() - start, backing="trusted",
                             dont_care=dont_care_bits(miter)), None
     if _should_sweep(stages):
-        outcome, word = sweep_and_solve(case, n, miter, deadline, start, miter_options=stages.miter,
+        outcome, word = sweep_and_solve(case, n, miter, solve_by, start, miter_options=stages.miter,
                                         sweep_options=stages.sweep, solve_options=stages.solve,
                                         certify_options=stages.certify)
     else:
         cnf = miter_cnf(miter, stages.miter.encoding)
-        answer = solve(cnf.clauses, stages.solve.solver, deadline, proof=stages.certify.enabled)
-        outcome, word = sat_outcome(case, n, cnf, answer, start, deadline, certify_options=stages.certify)
+        answer = solve(cnf.clauses, stages.solve.solver, solve_by, proof=stages.certify.enabled)
+        outcome, word = sat_outcome(case, n, cnf, answer, start, solve_by, certify_options=stages.certify)
     outcome.dont_care = dont_care_bits(miter)
     return outcome, word
 
