@@ -177,7 +177,8 @@ def test_counterexample_names_the_kinds_decodes_classes_marks_the_difference(tmp
     saved = tmp_path / "cex" / "length-f3-vs-f24-n4.json"
     assert json.loads(saved.read_text())["input"] == ["a"] * 4
     from_file = CliRunner().invoke(main, ["simulate", LENGTH_CLASSES, "--input", f"@{saved}", "--json"])
-    assert from_file.exit_code == 1 and json.loads(from_file.stdout)["input"] == ["a"] * 4
+    record = json.loads(from_file.stdout)
+    assert from_file.exit_code == 0 and record["input"] == ["a"] * 4 and record["agree"] is False
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     run = CliRunner().invoke(main, ["simulate", LENGTH_CLASSES, "--input", f"@{bad}"])
