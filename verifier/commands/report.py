@@ -77,7 +77,8 @@ class Report:
         lengths = self.lengths.get(name, ())
         running = [n for n in lengths if n not in self.decided.get(name, ())]
         now = f"length {running[0]} running, " if running else ""
-        self.live.update(self.task, description=f"{name}: {now}{len(lengths) - len(running)}/{len(lengths)} decided")
+        self.live.update(self.task, description=f"{name}: {now}{len(lengths) - len(running)}/{len(lengths)} decided",
+                         refresh=True)  # drawn now: a fast length must not go unseen between refreshes
 
     # per case
 
