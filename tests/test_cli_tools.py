@@ -48,6 +48,19 @@ def test_cnf_rejects_a_length_not_in_the_case(tmp_path):
     assert run.exit_code == 2 and "--length" in run.output
 
 
+def test_cnf_takes_the_encoding_flags_but_no_solver(tmp_path):
+    """The DIMACS file depends on the encoding, never on a solver: cnf has no --solver."""
+    files = {}
+    for encoding in ("totalizer", "seqcounter"):
+        files[encoding] = tmp_path / f"{encoding}.cnf"
+        run = CliRunner().invoke(main, ["cnf", COUNT, "--length", "6", "--cardinality", encoding,
+                                        "-o", str(files[encoding])])
+        assert run.exit_code == 0, run.output
+    assert files["totalizer"].read_text() != files["seqcounter"].read_text()
+    run = CliRunner().invoke(main, ["cnf", COUNT, "--length", "6", "--solver", "cadical195", "-o", str(tmp_path / "x.cnf")])
+    assert run.exit_code == 2 and "--solver" in run.output
+
+
 def test_set_override_changes_the_verdict():
     assert CliRunner().invoke(main, ["prove", COUNT]).exit_code == 1
     run = CliRunner().invoke(main, ["prove", COUNT, "--set", "lengths=5"])

@@ -65,15 +65,21 @@ max_length_option = click.option(
     help="The longest input length a case may list (a guard against typos like 1000000000).")
 
 
-def solver_options(function):
+def encoding_options(function):
+    """--cardinality and --pb: how the CNF encodes threshold gates (`EncodingOptions`)."""
     options = [
-        click.option("--solver", default=DEFAULT_SOLVER, show_default=True, type=click.Choice(SOLVERS), help="SAT solver (python-sat)."),
         click.option("--cardinality", default=api.stages().miter.encoding.cardinality, show_default=True, type=click.Choice(CARDINALITY_ENCODINGS), help="Encoding of unit-weight threshold gates."),
         click.option("--pb", default=api.stages().miter.encoding.pb, show_default=True, type=click.Choice(PB_ENCODINGS), help="Encoding of weighted threshold gates."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def solver_options(function):
+    """--solver and the encoding options: for the commands that solve."""
+    return click.option("--solver", default=DEFAULT_SOLVER, show_default=True, type=click.Choice(SOLVERS),
+                        help="SAT solver (python-sat).")(encoding_options(function))
 
 
 @main.command()
@@ -221,8 +227,8 @@ def compile_command(case, side, length, length_range, output, stats, plot):
 @click.argument("case")
 @click.option("--length", "length", type=LENGTH, required=True, help="The input length n.")
 @click.option("-o", "--output", required=True, help="DIMACS file to write.")
-@solver_options
-def cnf(case, length, output, solver, cardinality, pb):
+@encoding_options
+def cnf(case, length, output, cardinality, pb):
     """Write the miter of CASE at one length as DIMACS, for any external solver.
 
     Satisfiable iff some string of that length separates the models; comment

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,6 +79,36 @@ def softmax_grid(fmt, data, path, key) -> int:
                             "R(e^delta) in that format", path, key)
         return fmt.frac_bits
     return check_word_bits(check.integer(data.get("exp_frac_bits", fmt.frac_bits), path, key, 0), path, key)
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """The case-file keys every exported-model loader reads (spec 3: Tracr and
+    TransformerLens): where the export is and the formats its weights are read in."""
+
+    folder: str  # the export folder, relative paths resolved against the case file
+    number_format: object
+    param_format: object
+    strict_params: bool
+    exp_frac_bits: int
+
+
+def export_settings(data, path, prefix, folder_key, what) -> ExportSettings:
+    """Reads `folder_key` (the export folder; `what` names its kind in errors),
+    `number_format`, `param_format` (default: the number format), `strict_params`
+    and `exp_frac_bits` of an export mapping, with errors naming `path` and the key."""
+    key = lambda name: check.join(prefix, name)  # noqa: E731
+    folder = data[folder_key]
+    if not isinstance(folder, str) or not folder:
+        raise UserError(f"expected the path of a {what} export folder, found {check.kind(folder)}", path,
+                        key(folder_key))
+    fmt = check.number_format(data["number_format"], path, key("number_format"))
+    pfmt = check.number_format(data["param_format"], path, key("param_format")) if "param_format" in data else fmt
+    strict = data.get("strict_params", False)
+    if not isinstance(strict, bool):
+        raise UserError(f"expected true or false, found {check.kind(strict)}", path, key("strict_params"))
+    return ExportSettings(os.path.join(os.path.dirname(path), folder), fmt, pfmt, strict,
+                          softmax_grid(fmt, data, path, key("exp_frac_bits")))
 
 
 def _shape_text(array: np.ndarray) -> str:

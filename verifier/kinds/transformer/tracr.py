@@ -40,7 +40,7 @@ from ...errors import UserError
 from ...casefile import validate as check
 from ...core.models import Attention, Head, Mlp, Positional, Readout, Transformer
 from ...casefile.params import ParamRounder
-from .load import grid_array, read_npz, softmax_grid
+from .load import export_settings, grid_array, read_npz
 from ...casefile.yaml_io import read_data
 
 TRACR_KEYS = ("tracr", "number_format", "param_format", "strict_params", "exp_frac_bits", "readout")
@@ -100,17 +100,10 @@ def load_tracr(data, path, prefix, alphabet, outputs, warn) -> Transformer:
     """A `Transformer` from a Tracr export (module docstring); `path` is the file naming it."""
     key = lambda name: check.join(prefix, name)  # noqa: E731
     check.keys(data, TRACR_KEYS, path, prefix, required=("tracr", "number_format", "readout"))
-    folder = data["tracr"]
-    if not isinstance(folder, str) or not folder:
-        raise UserError(f"expected the path of a Tracr export folder, found {check.kind(folder)}", path, key("tracr"))
-    export = _Export(os.path.join(os.path.dirname(path), folder), path, key("tracr"))
-    fmt = check.number_format(data["number_format"], path, key("number_format"))
-    pfmt = check.number_format(data["param_format"], path, key("param_format")) if "param_format" in data else fmt
-    strict = data.get("strict_params", False)
-    if not isinstance(strict, bool):
-        raise UserError(f"expected true or false, found {check.kind(strict)}", path, key("strict_params"))
-    exp_bits = softmax_grid(fmt, data, path, key("exp_frac_bits"))
-    rounder = ParamRounder(pfmt, strict, export.params_path)
+    settings = export_settings(data, path, prefix, "tracr", "Tracr")
+    export = _Export(settings.folder, path, key("tracr"))
+    fmt, exp_bits = settings.number_format, settings.exp_frac_bits
+    rounder = ParamRounder(settings.param_format, settings.strict_params, export.params_path)
 
     if export.field("layer_norm", (bool,)):
         raise UserError("layer normalisation is not supported in version 1", export.config_path, "layer_norm")
@@ -153,11 +146,11 @@ def load_tracr(data, path, prefix, alphabet, outputs, warn) -> Transformer:
 
     unembed = grid_array(rounder, export.array("unembed/w", (d, None)), "unembed/w")
     readout = _readout(data["readout"], export, unembed.T, rounder, path, key("readout"))
-    message = rounder.warning(f"{prefix or 'the transformer'} (Tracr export {folder})" + (" (1/sqrt(key_size) folded into the query weights)"
+    message = rounder.warning(f"{prefix or 'the transformer'} (Tracr export {data['tracr']})" + (" (1/sqrt(key_size) folded into the query weights)"
                                                                    if math.isqrt(key_size) ** 2 != key_size else ""))
     if message:
         warn(message)
-    return Transformer(path, fmt, pfmt, d, embedding, tuple(blocks), readout,
+    return Transformer(path, fmt, settings.param_format, d, embedding, tuple(blocks), readout,
                        Positional("table", table=tuple(map(tuple, positions.tolist())),
                                   key=key("tracr") + " (pos_embed/embeddings: the model's max_seq_len)"), bos, None)
 

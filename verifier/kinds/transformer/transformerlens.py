@@ -40,7 +40,7 @@ from ...casefile.limits import count_parameters
 from ...casefile.params import ParamRounder
 from ...core.models import Attention, Head, LayerNorm, Mlp, Positional, Readout, Transformer
 from ...errors import InternalError, UserError
-from .load import grid_array, softmax_grid
+from .load import export_settings, grid_array
 
 TL_KEYS = ("transformerlens", "number_format", "param_format", "strict_params", "exp_frac_bits", "readout")
 ACT_FNS = ("relu", "gelu", "gelu_new")
@@ -245,18 +245,10 @@ def load_transformerlens(data, path, prefix, alphabet, outputs, warn) -> Transfo
     """A `Transformer` from a TransformerLens export (module docstring); `path` is the file naming it."""
     key = lambda name: check.join(prefix, name)  # noqa: E731
     check.keys(data, TL_KEYS, path, prefix, required=("transformerlens", "number_format", "readout"))
-    folder = data["transformerlens"]
-    if not isinstance(folder, str) or not folder:
-        raise UserError(f"expected the path of a TransformerLens export folder, found {check.kind(folder)}",
-                        path, key("transformerlens"))
-    export = _Export(os.path.join(os.path.dirname(path), folder), path, key("transformerlens"))
-    fmt = check.number_format(data["number_format"], path, key("number_format"))
-    pfmt = check.number_format(data["param_format"], path, key("param_format")) if "param_format" in data else fmt
-    strict = data.get("strict_params", False)
-    if not isinstance(strict, bool):
-        raise UserError(f"expected true or false, found {check.kind(strict)}", path, key("strict_params"))
-    exp_bits = softmax_grid(fmt, data, path, key("exp_frac_bits"))
-    rounder = ParamRounder(pfmt, strict, export.weights_path)
+    settings = export_settings(data, path, prefix, "transformerlens", "TransformerLens")
+    export = _Export(settings.folder, path, key("transformerlens"))
+    fmt, exp_bits = settings.number_format, settings.exp_frac_bits
+    rounder = ParamRounder(settings.param_format, settings.strict_params, export.weights_path)
 
     _check_config(export)
     cfg = export.config_path
@@ -332,7 +324,7 @@ def load_transformerlens(data, path, prefix, alphabet, outputs, warn) -> Transfo
         if norm is None:
             return None
         if norm == "LNPre":
-            return LayerNorm((pfmt.R(1),) * d, (0,) * d, epsilon)
+            return LayerNorm((settings.param_format.R(1),) * d, (0,) * d, epsilon)
         gamma = grid_array(rounder, export.array(f"{name}.w", (d,)), f"{name}.w")
         beta = grid_array(rounder, export.array(f"{name}.b", (d,)), f"{name}.b")
         return LayerNorm(tuple(gamma.tolist()), tuple(beta.tolist()), epsilon)
@@ -355,7 +347,7 @@ def load_transformerlens(data, path, prefix, alphabet, outputs, warn) -> Transfo
         f" (1/{scale.describe()} folded into the query weights)" if scale.root_of or scale.divisor != 1 else ""))
     if message:
         warn(message)
-    return Transformer(path, fmt, pfmt, d, embedding, tuple(blocks), readout,
+    return Transformer(path, fmt, settings.param_format, d, embedding, tuple(blocks), readout,
                        Positional("table", table=tuple(map(tuple, positions.tolist())),
                                   key=key("transformerlens") + " (pos_embed.W_pos: the model's n_ctx)"), bos, None)
 
