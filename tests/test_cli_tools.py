@@ -33,7 +33,8 @@ def test_cnf_then_decode_replays_a_counterexample(tmp_path):
     answer.write_text(solve_dimacs(str(out)))
     run = CliRunner().invoke(main, ["decode", str(out), str(answer)])
     assert run.exit_code == 1, run.output
-    assert "(,(,(,(,),),),)" in run.output  # the only separating string of length 8
+    assert "counterexample of length 8: (((())))" in run.output  # the only separating string of length 8
+    assert "left circuit (builtin dyck1):  1" in run.output and "right dfa:" in run.output  # named by kind
 
 
 def test_cnf_then_decode_unsat(tmp_path):

@@ -240,8 +240,9 @@ def export_netlist(circuit: GateCircuit, outputs, output: str) -> None:
 
 def decode(cnf_path: str, answer: str, *, max_length: int = MAX_LENGTH) -> tuple:
     """(n, counterexample) for an external solver's `answer` to a CNF written by
-    `export_cnf`: the counterexample replayed on both models (a dict), or None
-    when the answer is UNSAT (the models agree on every string of length n)."""
+    `export_cnf`: the counterexample replayed on both models (`witness.replay`'s dict
+    and the case's path under "case"), or None when the answer is UNSAT (the models
+    agree on every string of length n)."""
     case_path, n, inputs = read_header(cnf_path)
     true = read_answer(answer)
     if true is None:
@@ -251,4 +252,4 @@ def decode(cnf_path: str, answer: str, *, max_length: int = MAX_LENGTH) -> tuple
         word = decode_word(true, inputs, case.alphabet, n)
     except ValueError as exc:
         raise UserError(f"{exc}: not a model of this CNF", "model") from None
-    return n, replay(case, word)
+    return n, {"case": case_path} | replay(case, word)

@@ -20,7 +20,7 @@ from ..errors import TcverifyError, UserError
 from .discovery import case_files, select_cases
 from .exit_codes import overall_exit
 from .flags import LENGTH, MAX_JOBS, MemorySize, Seconds
-from .report import format_lengths
+from .report import explain, format_lengths, show_word
 from .streams import pipe_safe_streams
 
 
@@ -262,7 +262,8 @@ def decode(cnf_file, model):
     if cex is None:
         click.echo(f"UNSAT: the models agree on every string of length {n}")
         sys.exit(0)
-    click.echo(f"counterexample of length {n}: {','.join(cex['input'])}  left {cex['left']}  right {cex['right']}")
+    click.echo(f"counterexample of length {n}: {show_word(cex['input'])}")
+    click.echo("\n".join(explain(cex["case"], cex)))
     sys.exit(1)
 
 

@@ -86,12 +86,12 @@ class Report:
         if self.as_json:
             record = result.to_json() | {"options": self.record}
             if result.counterexample is not None:
-                record["counterexample"] = result.counterexample | {"simulate": simulate_command(result)}
+                record["counterexample"] = result.counterexample | {"simulate": simulate_command(result.case, result.counterexample)}
             lines = [json.dumps(record)]
         else:
             lines = [describe(result, self.certify)] + [f"        warning: {w}" for w in result.warnings]
             if result.counterexample is not None:
-                lines += explain(result)
+                lines += explain(result.case, result.counterexample)
         if self.cex_dir and result.counterexample is not None:
             path = write_witness(self.cex_dir, result)
             if not self.as_json:
@@ -159,9 +159,9 @@ def show_word(word) -> str:
     return "".join(word) if all(len(a) == 1 and a != "," for a in word) else ",".join(word)
 
 
-def simulate_command(result: CaseResult) -> str:
-    word = result.counterexample["input"]
-    return f"tcverify simulate {shlex.quote(result.case)} --input {shlex.quote(show_word(word) if word else '')}"
+def simulate_command(case_path: str, counterexample: dict) -> str:
+    word = counterexample["input"]
+    return f"tcverify simulate {shlex.quote(case_path)} --input {shlex.quote(show_word(word) if word else '')}"
 
 
 def describe(result: CaseResult, certify: bool = False) -> str:
@@ -195,10 +195,10 @@ def reason(result: CaseResult, certify: bool = False) -> str:
     return text
 
 
-def explain(result: CaseResult) -> list:
-    """What separates the models: each side's kind and outputs per read
-    position, the first difference marked, and the command that shows the trace."""
-    cex = result.counterexample
+def explain(case_path: str, cex: dict) -> list:
+    """What separates the models (a replayed counterexample of `witness.replay`): each
+    side's kind and outputs per read position, the first difference marked, and the
+    command that shows the trace."""
     first = cex.get("first_difference", 0)
     sides = [(side, cex.get(f"{side}_kind", ""), cex.get(f"{side}_outputs", cex[side])) for side in ("left", "right")]
     width = max(len(f"{side} {kind}:") for side, kind, _ in sides)
@@ -214,7 +214,7 @@ def explain(result: CaseResult) -> list:
     where = f"position {first} of {len(cex['input'])}" if cex.get("outputs") == "every" else "the last position"
     lines.append(f"        first difference: output at {where}"
                  + (f"; {cex['not_compared']} undefined bits not compared" if cex.get("not_compared") else ""))
-    lines.append(f"        trace: {simulate_command(result)}")
+    lines.append(f"        trace: {simulate_command(case_path, cex)}")
     return lines
 
 
