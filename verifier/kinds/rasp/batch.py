@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from .load import check_length
-from .program import Program, is_number, linear, same
+from .program import POSITION_OPS, Program, is_number, linear, same
 
 UNDEFINED = 2  # an output bit that is not compared (kinds/kind.py)
 
@@ -56,16 +56,8 @@ def evaluate_batch(program: Program, tokens: np.ndarray) -> np.ndarray:
         if op == "tokens":
             table = np.array([index[v] for v in program.vocab], dtype=np.int64)
             out = table[tokens]
-        elif op in ("indices", "length", "full", "constant_sop"):
-            if op == "indices":
-                consts = list(range(n))
-            elif op == "length":
-                consts = [n] * n
-            elif op == "full":
-                consts = [node.fill] * n
-            else:
-                consts = list(node.constant) if len(node.constant) == n else [None] * n
-            row = np.array([-1 if v is None else index[v] for v in consts], dtype=np.int64)
+        elif op in POSITION_OPS:
+            row = np.array([-1 if v is None else index[v] for v in node.position_values(n)], dtype=np.int64)
             out = np.broadcast_to(row, (batch, n)).copy()
         elif op == "map":
             inner = program.node(node.refs["inner"]).domain

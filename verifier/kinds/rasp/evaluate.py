@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .load import check_length, read_values
-from .program import Program, is_number, linear, normal
+from .program import POSITION_OPS, Program, is_number, linear, normal
 
 
 def run(model, word, alphabet, outputs: str) -> list:
@@ -43,14 +43,8 @@ def evaluate(program: Program, tokens: list) -> dict:
         op = node.op
         if op == "tokens":
             out = list(tokens)
-        elif op == "indices":
-            out = list(range(n))
-        elif op == "length":
-            out = [n] * n
-        elif op == "full":
-            out = [node.fill] * n
-        elif op == "constant_sop":
-            out = list(node.constant) if len(node.constant) == n else [None] * n
+        elif op in POSITION_OPS:
+            out = node.position_values(n)
         elif op == "map":
             out = [None if x is None else node.table[x] for x in arg("inner")]
         elif op == "sequence_map":

@@ -28,7 +28,7 @@ import math
 from fractions import Fraction
 
 from .load import check_length
-from .program import Program, is_number, linear, same
+from .program import POSITION_OPS, Program, is_number, linear, same
 
 
 def lower_care(model, circuit, outputs: str, style: str = "adder", rewrite: bool = True):
@@ -87,16 +87,9 @@ def lower_program(program: Program, circuit, token_of_symbol: dict) -> dict:
                 for symbol, token in token_of_symbol.items():
                     bits[token] = c.or_(bits.get(token, c.false), c.input(i, symbol))
                 vals.append(Value(bits, c.false))
-        elif op in ("indices", "length", "full", "constant_sop"):
-            if op == "indices":
-                consts = list(range(n))
-            elif op == "length":
-                consts = [n] * n
-            elif op == "full":
-                consts = [node.fill] * n
-            else:
-                consts = list(node.constant) if len(node.constant) == n else [None] * n
-            vals = [Value({} if v is None else {v: c.true}, c.true if v is None else c.false) for v in consts]
+        elif op in POSITION_OPS:
+            vals = [Value({} if v is None else {v: c.true}, c.true if v is None else c.false)
+                    for v in node.position_values(n)]
         elif op == "map":
             vals = [_tabulate(c, [(x, [b]) for x, b in v.bits.items()], lambda x: node.table[x], [v.undef])
                     for v in arg("inner")]

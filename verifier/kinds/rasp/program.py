@@ -17,9 +17,10 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ...errors import UserError
+from ...errors import InternalError, UserError
 
 FORMAT_VERSION = 1
+POSITION_OPS = ("indices", "length", "full", "constant_sop")  # SOps that do not read the tokens
 SOP_OPS = ("tokens", "indices", "length", "map", "sequence_map", "linear_sequence_map", "full",
            "constant_sop", "aggregate", "selector_width")
 SELECTOR_OPS = ("select", "selector_and", "selector_or", "selector_not", "constant_selector")
@@ -102,6 +103,20 @@ class Node:
     @property
     def is_sop(self) -> bool:
         return self.op in SOP_OPS
+
+    def position_values(self, n: int) -> list:
+        """The values at the n positions of an SOp that does not read the tokens
+        (`POSITION_OPS`: indices, length, full, constant_sop; None: undefined, a
+        constant of another length)."""
+        if self.op == "indices":
+            return list(range(n))
+        if self.op == "length":
+            return [n] * n
+        if self.op == "full":
+            return [self.fill] * n
+        if self.op == "constant_sop":
+            return list(self.constant) if len(self.constant) == n else [None] * n
+        raise InternalError(f"{self.op} is not one of {POSITION_OPS}")
 
 
 @dataclass
