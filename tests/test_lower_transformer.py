@@ -17,14 +17,14 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 from random_models import ACTIVATIONS, HEAD_TYPES, random_float_format, random_format, random_transformer
 from tcverify.kinds.case import load_case
-from tcverify.core.models import Attention, Head, Mlp, Positional, Readout, Transformer
+from tcverify.core.models import Attention, Head, LayerNorm, Mlp, Positional, Readout, Transformer
 from tcverify.encodings.cnf import encode
 from tcverify.errors import UserError
 from tcverify.core.ir import GateCircuit
 from tcverify.kinds.transformer.lower import lower_transformer
 from tcverify import kinds
 from tcverify.kinds import run_batch
-from tcverify.core.number_format import NumberFormat
+from tcverify.core.number_format import FloatFormat, NumberFormat, paper_float
 
 BINARY = ("0", "1")
 TERNARY = ("a", "b", "c")
@@ -295,3 +295,75 @@ def test_argmax_takes_the_first_maximum():
     assert kinds.run(one_bit, ["1", "0"], BINARY, "every") == [0, 1]
     check_all_strings(model, BINARY, 3, "every")
     check_all_strings(one_bit, BINARY, 3, "every")
+
+
+# -- layer norm's values through the IR (spec 3.3) ----------------------------------
+
+
+def norm_values_through_the_ir(fmt, pfmt, norm, a, b, style):
+    """y of one layer norm on the input vector a (symbol 0) or b (symbol 1), each component
+    a word (table_limit 1), read from the IR on both strings of length 1; and the evaluator's."""
+    from tcverify.kinds.transformer.evaluate import layer_norm
+    from tcverify.kinds.transformer.lower import _Lowerer
+    from tcverify.lowering.values import Table
+    d = len(a)
+    model = Transformer("<ln>", fmt, pfmt, d, {}, (), Readout("threshold", ((0,) * d,), (0,)))
+    circuit = GateCircuit(1, BINARY)
+    low = _Lowerer(model, circuit, style, 1, True)
+    x = [low.as_word(low._reduce(Table((0,), {("0",): ai, ("1",): bi}))) for ai, bi in zip(a, b)]
+    y = [low.as_word(v) for v in low.layer_norm(norm, x)]
+    values = circuit.evaluate(np.eye(2, dtype=np.int8).reshape(2, 1, 2))
+    got = [[sum(int(values[s, node]) << j for j, node in enumerate(w.bits)) - (int(values[s, w.bits[-1]]) << len(w.bits))
+            for w in y] for s in range(2)]
+    return got, [layer_norm(model, norm, list(a))[0], layer_norm(model, norm, list(b))[0]]
+
+
+def norm_edge_cases():
+    """(fmt, pfmt, norm, a, b): variance 0 (s = 0, or s = sqrt(epsilon)), one nonzero
+    component, roots at exact midpoints, saturated variances and outputs, float formats."""
+    fx, one = NumberFormat(4, 4, "nearest_even"), 16
+    ones = (one,) * 4
+    yield fx, fx, LayerNorm(ones, (8, -16, 0, 4), 0), (3 * one,) * 4, (-one,) * 4  # v = 0, s = 0: R(beta)
+    yield fx, fx, LayerNorm(ones, (8, -16, 0, 4), 4), (3 * one,) * 4, (5,) * 4  # v = 0, s = sqrt(epsilon)
+    yield fx, fx, LayerNorm(ones, (0,) * 4, 0), (one, 0, 0, 0), (0, 0, 0, -1)  # one nonzero component
+    yield fx, NumberFormat(4, 8), LayerNorm((256, 512, -256, 1), (0,) * 4, 1), (1, 0, 0, 0), (0, 0, 0, 1)
+    yield fx, fx, LayerNorm((127,) * 4, (-128,) * 4, 0), (127, -128, 127, -128), (127, 127, 127, -128)  # saturation
+    yield fx, fx, LayerNorm((16, 16), (0, 0), 1), (127, -128), (-128, 127)
+    for mode in ("nearest_even", "floor", "truncate"):
+        integers = NumberFormat(6, 0, mode)
+        for q in range(4):  # v + epsilon = (2q+1)^2 / 4: the root is an exact midpoint q + 1/2
+            yield integers, NumberFormat(6, 2), LayerNorm((4, 12), (2, -2), (2 * q + 1) ** 2), (0, 0), (q, -q)
+    for fl in (paper_float(8), paper_float(8, "nearest_even"), FloatFormat(1, -3, 2, "floor"), FloatFormat(2, -4, 1, "truncate")):
+        top, spacing = fl.kmax, fl.round_k(1)
+        yield fl, fl, LayerNorm((fl.R(1), fl.R(-2)), (0, fl.R(Fraction(3, 8))), 0), (top, -top), (spacing, 0)
+        yield fl, fl, LayerNorm((fl.R(1),) * 3, (0,) * 3, fl.round_k(1)), (0, 0, spacing), (top, top, -top)
+
+
+@pytest.mark.parametrize("style", ("adder", "threshold"))
+def test_layer_norm_edge_cases_through_the_ir(style):
+    for fmt, pfmt, norm, a, b in norm_edge_cases():
+        got, want = norm_values_through_the_ir(fmt, pfmt, norm, a, b, style)
+        assert got == want, (fmt.describe(), pfmt.describe(), norm, a, b)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_layer_norm_values_on_random_vectors_through_the_ir(seed):
+    """Random input vectors of small formats, many with equal or zero components (where the
+    quotient bound of norm_bound.py is tightest)."""
+    rng = random.Random(900 + seed)
+    fmt = random_float_format(rng, significand_bits=(1, 3), exponent_min=(-4, 0), top=2) if seed % 2 else \
+        NumberFormat(rng.randint(2, 4), rng.randint(0, 4), rng.choice(("floor", "truncate", "nearest_even")))
+    pfmt = fmt if rng.random() < 0.5 else NumberFormat(3, rng.randint(0, 5))
+    d = rng.randint(1, 4)
+
+    def vector():
+        picks = [fmt.round_k(rng.randint(fmt.kmin, fmt.kmax)) for _ in range(2)] + [0]
+        return tuple(rng.choice(picks) for _ in range(d))
+
+    for _ in range(6):
+        span = 3 * pfmt.scale
+        norm = LayerNorm(tuple(pfmt.round_k(rng.randint(-span, span)) for _ in range(d)),
+                         tuple(pfmt.round_k(rng.randint(-span, span)) for _ in range(d)),
+                         pfmt.round_k(rng.randint(0, pfmt.scale)) if rng.random() < 0.5 else 0)
+        got, want = norm_values_through_the_ir(fmt, pfmt, norm, vector(), vector(), ("adder", "threshold")[seed % 2])
+        assert got == want, (fmt.describe(), pfmt.describe(), norm)

@@ -12,6 +12,7 @@ from typing import Optional
 from ...core.models import Attention, LayerNorm, Transformer
 from ...lowering.arithmetic import SOFTMAX_X_PIECES
 from . import sequence
+from .norm_bound import quotient_range, ratio_bound
 from ...semantics.activations import softmax_k
 from ...core.ir import GateCircuit
 from ...lowering.values import Table, Value, Values, Word, value_key
@@ -171,25 +172,39 @@ class _Lowerer(Values):
         """y at one position (spec 3.3), as the exact evaluator computes it: mu = R(sum x / d),
         c = x - mu exact, v = R(sum c^2 / d) (c^2 on 2^-2F), s = R(sqrt(v + epsilon)) exactly
         rounded (`Values.root`), y_i = R((gamma_i c_i + beta_i s) 2^F / (s 2^P)), or R(beta_i)
-        where s = 0 (a word s + [s = 0] keeps the divider's denominator positive)."""
+        where s = 0 (a word s + [s = 0] keeps the divider's denominator positive). `_normalize`
+        builds the divisions."""
         F, P = self.fmt.frac_bits, self.model.param_format.frac_bits
         d = len(x)
         mu = self.divide(self.linear([(1, xi) for xi in x]), self.const(d), 1, None, None)
         c = [self.linear([(1, xi), (-1, mu)]) for xi in x]
-        v = self.divide(self.nonnegative(self.linear([(1, ci, ci) for ci in c])), self.const(d << F), 1, None, None)
+        squares = self.nonnegative(self.linear([(1, ci, ci) for ci in c]))
+        v = self.divide(squares, self.const(d << F), 1, None, None)
         j = max(0, P - 2 * F + 1) // 2 * 2  # s 2^F = sqrt((v 2^F + eps 2^(2F-P)) 2^j) / 2^(j/2), j even
         s = self.root([(1 << (F + j), v)], norm.epsilon << (2 * F - P + j), j // 2)
+        bound = ratio_bound(self.fmt, P, d, norm.epsilon, self.bounds(squares)[1])
         zero = self.equal(s, self.const(0))
-        den = self.linear([(1 << P, s), (1 << P, zero)])
-        dlo, dhi = max(self.bounds(den)[0], 1 << P), self.bounds(den)[1]  # s and [s = 0] exclude each other
-        y = []
-        for g, b, ci in zip(norm.gamma, norm.beta, c):
-            num = self.linear([(g << F, ci), (b << F, s)])
-            nlo, nhi = self.bounds(num)
-            lo, hi = min(nlo // dlo, nlo // dhi), max(-(-nhi // dlo), -(-nhi // dhi))
-            y.append(self.choose([zero, self.linear([(-1, zero)], 1)],
-                                 [self.const(self.fmt.round_k(b << F, 1 << P)), self.divide(num, den, 1 << P, lo, hi)]))
-        return y
+        return [self._normalize(g, b, ci, s, zero, bound) for g, b, ci in zip(norm.gamma, norm.beta, c)]
+
+    def _normalize(self, g: int, b: int, c: Value, s: Value, zero: Value, bound) -> Value:
+        """y = R((g c + b s) 2^F / (s 2^P)) for s > 0, else R(b) (spec 3.3). gamma = 0 gives
+        R(b) either way; the common power of two of numerator and denominator is divided out
+        (exact: the quotient is unchanged), and the quotient's range is the interval one cut
+        by `norm_bound` (|c / s| bounded through the roundings of v and s)."""
+        F, P = self.fmt.frac_bits, self.model.param_format.frac_bits
+        constant = self.const(self.fmt.round_k(b << F, 1 << P))
+        if g == 0:
+            return constant
+        shift = min(P, F + ((g | b) & -(g | b)).bit_length() - 1)
+        den = self.linear([(1 << (P - shift), s), (1 << (P - shift), zero)])
+        dlo, dhi = max(self.bounds(den)[0], 1 << (P - shift)), self.bounds(den)[1]  # s and [s = 0] exclude each other
+        num = self.linear([((g << F) >> shift, c), ((b << F) >> shift, s)])
+        nlo, nhi = self.bounds(num)
+        lo, hi = min(nlo // dlo, nlo // dhi), max(-(-nhi // dlo), -(-nhi // dhi))
+        tight = quotient_range(bound, g, b, F, P)
+        if tight is not None:
+            lo, hi = max(lo, tight[0]), min(hi, tight[1])
+        return self.choose([zero, self.linear([(-1, zero)], 1)], [constant, self.divide(num, den, 1 << (P - shift), lo, hi)])
 
     def readout(self, x) -> list:
         """Nodes of the output bits at one position (models.Readout), exact. Threshold:
