@@ -122,3 +122,39 @@ def random_transformer(
     else:
         readout = Readout("threshold", (vector(d),), (value(),))
     return Transformer("<random>", fmt, pfmt, d, embedding, tuple(blocks), readout, pos, bos, eos)
+
+
+def position_only_transformer(rng: random.Random, alphabet, head_type: str, mask: str, *, max_length=12,
+                              number_format=None) -> Transformer:
+    """A Tracr-like model whose heads' scores depend on positions alone (issue 21): dims
+    (token, two positional dims, output); two attention blocks whose Q and K read only the
+    positional dims (so every score is a constant per (query, key)), the first one's V the
+    token dim, the second one's V the output dim the first wrote; each head has a second
+    value dim whose column of wo is zero; an MLP on the output dim between them; a
+    threshold readout of the output dim."""
+    fmt = number_format or random_format(rng, int_bits=(4, 6), frac_bits=(2, 5))
+    pfmt = fmt
+    span = 3 << pfmt.frac_bits
+
+    def value(scale=1):
+        return pfmt.round_k(rng.randint(-span * scale, span * scale))
+
+    def positional_reader(rows):  # reads dims 1 and 2 only
+        return tuple((0, value(2), value(2), 0) for _ in range(rows))
+
+    def head(reads: int):
+        wv = (tuple(value() if c == reads else 0 for c in range(4)), tuple(value() for _ in range(4)))
+        wo = ((0, 0), (0, 0), (0, 0), (value() or 1 << pfmt.frac_bits, 0))  # the second value dim is unused
+        return Head(head_type, mask, positional_reader(2), positional_reader(2), wv, wo,
+                    (value(), 0), (0, value()), (value(), value()),
+                    tie=rng.choice(("leftmost", "rightmost")) if head_type == "hard" else "leftmost",
+                    exp_frac_bits=rng.randint(0, 4) if head_type == "softmax" else None)
+
+    embedding = {a: (value(), 0, 0, 0) for a in alphabet}
+    embedding["<s>"] = (0, 0, 0, 0)
+    one = 1 << pfmt.frac_bits  # positional dims of 0 and 1 only: many scores tie, many weights are nonzero
+    pos = Positional("table", table=tuple((0, rng.choice((0, one)), rng.choice((0, one)), 0) for _ in range(max_length + 1)))
+    mlp = Mlp(((0, 0, 0, value()),), (value(),), rng.choice(("relu", "step")), ((0,), (0,), (0,), (value(),)), (0,) * 4)
+    blocks = (Attention((head(0),), (0,) * 4), mlp, Attention((head(3),), (0,) * 4))
+    readout = Readout("threshold", ((0, 0, 0, 1 << pfmt.frac_bits),), (value(),))
+    return Transformer("<position-only>", fmt, pfmt, 4, embedding, blocks, readout, pos, "<s>", None)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from random_models import random_float_format
 from tcverify.core.models import LayerNorm, Transformer, Readout
 from tcverify.core.number_format import FloatFormat, NumberFormat, paper_float, round_sqrt_div
-from tcverify.kinds.transformer.batch import _Runner
+from tcverify.kinds.transformer.batch import Runner
 from tcverify.kinds.transformer.evaluate import layer_norm
 from tcverify.semantics.activations import softmax_k, softmax_x_float
 
@@ -245,7 +245,7 @@ def test_layer_norm_against_a_fraction_reference_and_the_batch_evaluator(seed):
     pfmt = rng.choice((fmt, random_float_format(rng), NumberFormat(3, rng.randint(0, 5), rng.choice(MODES))))
     d = rng.randint(1, 4)
     model = model_with(fmt, pfmt, d)
-    runner = _Runner(model, 1)
+    runner = Runner(model, 1)
     checked = 0
     for _ in range(150):
         span = min(pfmt.kmax, 2 * pfmt.scale)

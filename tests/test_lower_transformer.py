@@ -15,7 +15,8 @@ import pytest
 from conftest import conformance_folder, conformance_names
 from pysat.formula import IDPool
 from pysat.solvers import Solver
-from random_models import ACTIVATIONS, HEAD_TYPES, random_float_format, random_format, random_transformer
+from random_models import (ACTIVATIONS, HEAD_TYPES, position_only_transformer, random_float_format, random_format,
+                           random_transformer)
 from tcverify.kinds.case import load_case
 from tcverify.core.models import Attention, Head, LayerNorm, Mlp, Positional, Readout, Transformer
 from tcverify.encodings.cnf import encode
@@ -106,6 +107,26 @@ def test_bos_and_eos(bos, eos):
         model = random_transformer(random.Random(seed), BINARY, bos=bos, eos=eos, n_blocks=2, max_length=6)
         for outputs in ("last", "every"):
             check_all_strings(model, BINARY, 5, outputs)
+
+
+# -- scores of positions alone (issue 21) ---------------------------------------------
+
+@pytest.mark.parametrize("head_type", HEAD_TYPES)
+@pytest.mark.parametrize("mask", ("causal", "none"))
+def test_position_only_scores_all_strings(head_type, mask):
+    """Tracr-like heads whose scores are constants per (query, key): the folded path (vectors
+    as arrays, integer weights) and the table-by-table path agree with the batch evaluator on
+    every string, and with the exact evaluator through the CNF at a longer length."""
+    for seed in range(4):
+        rng = random.Random(hash((head_type, mask, seed)) % 10_000)
+        model = position_only_transformer(rng, BINARY, head_type, mask)
+        for outputs in ("last", "every"):
+            check_all_strings(model, BINARY, 6, outputs)
+            check_all_strings(model, BINARY, 5, outputs, fold=False)
+            check_all_strings(model, BINARY, 4, outputs, table_limit=1)
+        for _ in range(2):
+            word = [rng.choice(BINARY) for _ in range(11)]
+            assert cnf_bits(model, BINARY, "every", word) == kinds.run(model, word, BINARY, "every"), word
 
 
 # -- hand-written models ------------------------------------------------------

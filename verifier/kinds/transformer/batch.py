@@ -87,7 +87,10 @@ class _Rows:
         return self.rows[self.inverse]
 
 
-class _Runner:
+class Runner:
+    """The exact array arithmetic of one run at N positions (also the SAT lowering's, on
+    vectors of tables folded into arrays: `lower.py`)."""
+
     def __init__(self, model: Transformer, N: int):
         self.model, self.fmt = model, model.number_format
         self.P = model.param_format.frac_bits
@@ -179,13 +182,15 @@ class _Runner:
         scaled = fmt.round_k((gamma * c + beta * s) * (1 << F), np.where(s == 0, 1, s) * (1 << P))
         return narrow(np.where(s == 0, fmt.round_k(beta * (1 << F), 1 << P), scaled).astype(self.norm_dtype))
 
+    def mlp_rows(self, block, x: np.ndarray) -> np.ndarray:
+        """The MLP on the last axis of x (grid indices)."""
+        z = self.affine(x, block.w1, block.b1)
+        levels, inverse = np.unique(z, return_inverse=True)
+        table = _ints(tuple(activation_k(block.activation, int(k), self.fmt) for k in levels))
+        return self.affine(table[inverse.reshape(z.shape)], block.w2, block.b2)
+
     def mlp(self, block, h: _Rows) -> _Rows:
-        def positionwise(x):
-            z = self.affine(x, block.w1, block.b1)
-            levels, inverse = np.unique(z, return_inverse=True)
-            table = _ints(tuple(activation_k(block.activation, int(k), self.fmt) for k in levels))
-            return self.affine(table[inverse.reshape(z.shape)], block.w2, block.b2)
-        return h.map(positionwise)
+        return h.map(lambda x: self.mlp_rows(block, x))
 
 
 def _embedding(model: Transformer, words, alphabet, lay) -> _Rows:
@@ -207,7 +212,7 @@ def _embedding(model: Transformer, words, alphabet, lay) -> _Rows:
 def _transformer(model: Transformer, words, alphabet, outputs):
     B = words.shape[0]
     lay = sequence.layout(model, words.shape[1], outputs)
-    run = _Runner(model, lay.N)
+    run = Runner(model, lay.N)
     h = _embedding(model, words, alphabet, lay)
     fmt = model.number_format
     both = 2 * max(-fmt.kmin, fmt.kmax)  # |h| + |out|: both are on the grid

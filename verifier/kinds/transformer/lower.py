@@ -1,6 +1,13 @@
 """A transformer at one length into the gate IR, bit-exact with spec section 3: the
 walk over embedding, attention heads (one method per head type), MLPs and readout,
-on the values of `values.py` (tables, words, linear forms; see docs/lowering.md)."""
+on the values of `values.py` (tables, words, linear forms; see docs/lowering.md).
+
+A position's vector is a list of values, or, while all of them are jointly small
+tables, one `Folded` array (`lowering/folding.py`) on which affine maps, MLPs,
+layer norms, scores and residual sums are the batch evaluator's exact numpy
+arithmetic (`batch.Runner`); a head whose visible scores are all constants
+(scores of positions alone, as Tracr's) computes its weights as integers
+(`_attend_constant`)."""
 
 from __future__ import annotations
 
@@ -9,10 +16,17 @@ import itertools
 import math
 from typing import Optional
 
+import numpy as np
+
 from ...core.models import Attention, LayerNorm, Transformer
+from ...lowering import folding
 from ...lowering.arithmetic import SOFTMAX_X_PIECES
+from ...lowering.folding import Folded
 from . import sequence
 from .norm_bound import quotient_range, ratio_bound
+from .batch import Runner
+from .products import add, magnitude, matmul, narrow
+from ...core.number_format import INT64_SAFE
 from ...semantics.activations import softmax_k
 from ...core.ir import GateCircuit
 from ...lowering.values import Table, Value, Values, Word, value_key
@@ -21,65 +35,130 @@ from ...lowering.values import Table, Value, Values, Word, value_key
 class _Lowerer(Values):
     """The transformer walk over `Values`."""
 
-    def __init__(self, model: Transformer, circuit: GateCircuit, style: str, table_limit: int, rewrite: bool):
+    def __init__(self, model: Transformer, circuit: GateCircuit, style: str, table_limit: int, rewrite: bool,
+                 fold: bool = True):
         super().__init__(model.number_format, circuit, style, table_limit, rewrite)
         self.model = model
+        self.fold = fold
+        self.run = Runner(model, circuit.length)
+        self.unfolded = {}  # id(Folded) -> (it, its Tables): see `values`
+
+    # -- folded vectors ----------------------------------------------------------
+
+    def folded(self, x) -> Optional[Folded]:
+        """x as one Folded vector: x itself, or its values when they are jointly small
+        tables (and folding is on); else None."""
+        if isinstance(x, Folded) or not self.fold:
+            return x if isinstance(x, Folded) else None
+        return folding.fold(x, self.alphabet, self.table_limit)
+
+    def values(self, x) -> list:
+        """x as a list of values (a Folded vector as its Tables, unfolded once)."""
+        if not isinstance(x, Folded):
+            return x
+        if id(x) not in self.unfolded:
+            self.unfolded[id(x)] = (x, folding.unfold(x, self.alphabet))  # x kept alive with its id
+        return self.unfolded[id(x)][1]
+
+    def _jointly(self, vectors) -> Optional[tuple]:
+        """(deps, Folded vectors) when every vector folds and their union is small, else None."""
+        folded = [self.folded(x) for x in vectors]
+        if any(f is None for f in folded):
+            return None
+        deps = folding.union([f.deps for f in folded], self.alphabet, self.table_limit)
+        return None if deps is None else (deps, folded)
+
+    def _refold(self, deps, array) -> Folded:
+        return folding.trimmed(deps, narrow(array), self.alphabet)
+
+    def linear_map(self, x, matrix, bias):
+        """R(W x + b): on a folded vector the batch evaluator's affine map, else per row."""
+        f = self.folded(x)
+        if f is not None:
+            return self._refold(f.deps, self.run.affine(f.array, matrix, bias))
+        return self.matvec(matrix, bias, x)
+
+    # -- the walk ------------------------------------------------------------------
 
     def affine(self, coefs, bias: int) -> Value:
         """R(sum c * x + bias) for parameters c, bias (param-grid indices) and values x: the
-        exact sum on the 2^-(P+F) grid, rounded by 2^P, less the powers of two all share."""
+        exact sum on the 2^-(P+F) grid, rounded by 2^P, less the powers of two all share.
+        Terms with c = 0 are left out (they add nothing)."""
         P = self.model.param_format.frac_bits
         const = bias << self.fmt.frac_bits
+        coefs = [(c, v) for c, v in coefs if c]
         shared = functools.reduce(math.gcd, [c for c, _ in coefs], const)
         g = P if shared == 0 else min(P, (shared & -shared).bit_length() - 1)
         return self.round_linear([(c >> g, v) for c, v in coefs], const >> g, P - g)
 
     def embedding(self, n: int, lay) -> list:
-        """h_p per position: tables of the symbol at p (constants at bos/eos)."""
+        """h_p per position: tables of the symbol at p (constants at bos/eos), folded."""
         model = self.model
         rows = sequence.positional_rows(model, n)
         h = []
         for p in range(lay.N):
             i = p - lay.offset
             if 0 <= i < n:
-                per = {a: sequence.embed(model, a, rows[p]) for a in self.alphabet}
-                h.append([self._reduce(Table((i,), {(a,): per[a][d] for a in self.alphabet})) for d in range(model.d_model)])
+                vector = [sequence.embed(model, a, rows[p]) for a in self.alphabet]
+                deps = (i,)
             else:
-                token = model.bos if p < lay.offset else model.eos
-                h.append([self.const(k) for k in sequence.embed(model, token, rows[p])])
+                vector = [sequence.embed(model, model.bos if p < lay.offset else model.eos, rows[p])]
+                deps = ()
+            h.append(self._refold(deps, folding.integers(vector)))
+        if not self.fold:
+            h = [self.values(x) for x in h]
         return h
 
     def matvec(self, matrix, bias, x) -> list:
         return [self.affine(list(zip(row, x)), b) for row, b in zip(matrix, bias)]
 
-    def head(self, head, h) -> list:
-        """a_p for every position p (a list of d_v values each). Under mask none every position
-        sees the same keys, so positions with the same query vector share one result; a query
-        that is a small table of symbols is split into its constant vectors when fewer distinct
-        vectors occur than there are positions (issue 9 item 5)."""
+    def head(self, head, h, used) -> list:
+        """a_p for every position p in the value dims `used` (a list of values, or a Folded
+        vector, each). Under mask none every position sees the same keys, so positions with
+        the same query vector share one result; a query that is a small table of symbols is
+        split into its constant vectors when fewer distinct vectors occur than there are
+        positions (issue 9 item 5)."""
         N = len(h)
-        Q = [self.matvec(head.wq, head.bq, x) for x in h]
-        K = [self.matvec(head.wk, head.bk, x) for x in h]
-        V = [self.matvec(head.wv, head.bv, x) for x in h]
+        if not used:
+            return [[] for _ in range(N)]
+        wv, bv = tuple(head.wv[j] for j in used), tuple(head.bv[j] for j in used)
+        Q = [self.linear_map(x, head.wq, head.bq) for x in h]
+        K = [self.linear_map(x, head.wk, head.bk) for x in h]
+        V = [self.linear_map(x, wv, bv) for x in h]
+        constant = [k.array for k in K if isinstance(k, Folded) and not k.deps]
+        keys = np.concatenate(constant) if len(constant) == N else None  # [N, d_k]: every key a constant
         if head.mask == "causal":
-            return [self._attend(head, Q[p], K[:p + 1], V[:p + 1]) for p in range(N)]
+            return [self._attend(head, Q[p], K[:p + 1], V[:p + 1], None if keys is None else keys[:p + 1])
+                    for p in range(N)]
         shared = {}
 
         def attend(query):
-            key = tuple(value_key(v) for v in query)
+            key = self._vector_key(query)
             if key not in shared:
-                shared[key] = self._attend(head, query, K, V)
+                shared[key] = self._attend(head, query, K, V, keys)
             return shared[key]
 
         splits = [self._split(query) for query in Q]
         if all(split is not None for split in splits):
-            distinct = {tuple(value_key(v) for v in vector) for split in splits for _, vector in split[1]}
+            distinct = {self._vector_key(vector) for split in splits for _, vector in split[1]}
             if len(distinct) < N:
                 return [self._choose_split(deps, cases, attend) for deps, cases in splits]
         return [attend(query) for query in Q]
 
+    @staticmethod
+    def _vector_key(x) -> tuple:
+        """A hashable key equal for equal vectors (folded or not)."""
+        if isinstance(x, Folded):
+            return ("folded", x.deps, tuple(x.array.ravel().tolist()))
+        return tuple(value_key(v) for v in x)
+
     def _split(self, query):
         """(deps, [(combo, constant vector)]) for a query of jointly small tables, else None."""
+        if isinstance(query, Folded):
+            if not query.deps:
+                return None
+            combos = itertools.product(self.alphabet, repeat=len(query.deps))
+            return query.deps, [(combo, Folded((), query.array[c:c + 1])) for c, combo in enumerate(combos)]
         deps = self._joint(query)
         if deps is None or not deps:
             return None
@@ -89,20 +168,40 @@ class _Lowerer(Values):
 
     def _choose_split(self, deps, cases, attend) -> list:
         """The head's output selected by the symbols at `deps` (one-hot: one combo holds)."""
-        results = [attend(vector) for _, vector in cases]
+        results = [self.values(attend(vector)) for _, vector in cases]
         selectors = [self.from_node(self._selector(deps, combo)) for combo, _ in cases]
         return [self.choose(selectors, [r[j] for r in results]) for j in range(len(results[0]))]
 
-    def _attend(self, head, query, keys, values) -> list:
-        """The head's output for one query vector over the visible keys and values."""
-        F = self.fmt.frac_bits
-        s = [self.round_linear([(1, a, b) for a, b in zip(query, k)], 0, F) for k in keys]
+    def score(self, query, key) -> Value:
+        """R(Q . K) (on the 2^-2F grid, rounded by 2^F): numpy on folded vectors that are
+        jointly small, else `round_linear` over the products."""
+        joint = self._jointly([query, key])
+        if joint is not None:
+            deps, (q, k) = joint
+            a, b = folding.expand(q, deps, self.alphabet), folding.expand(k, deps, self.alphabet)
+            if magnitude(a) * magnitude(b) * max(a.shape[1], 1) >= INT64_SAFE:
+                a, b = a.astype(object), b.astype(object)
+            total = (a * b).sum(axis=1, keepdims=True)
+            return folding.unfold(self._refold(deps, self.fmt.round_k(total, 1 << self.fmt.frac_bits)), self.alphabet)[0]
+        query, key = self.values(query), self.values(key)
+        return self.round_linear([(1, a, b) for a, b in zip(query, key)], 0, self.fmt.frac_bits)
+
+    def _attend(self, head, query, keys, values, constant_keys=None) -> list:
+        """The head's output for one query vector over the visible keys and values
+        (`constant_keys`: the keys as one array, when every one is a constant)."""
+        if constant_keys is not None and isinstance(query, Folded) and not query.deps:
+            s = self.fmt.round_k(matmul(query.array, constant_keys.T), 1 << self.fmt.frac_bits)
+            return self._attend_constant(head, s[0].tolist(), values)
+        s = [self.score(query, k) for k in keys]
+        if all(isinstance(v, Table) and v.constant is not None for v in s):
+            return self._attend_constant(head, [v.constant for v in s], values)
+        values = [self.values(v) for v in values]
         if len({value_key(v) for v in s}) == 1:  # every score ties: every position is a maximum
             m, best = s[0], [self.const(1)] * len(s)
         else:
             m = self.maximum(s)
             best = None
-        dv = len(head.wv)
+        dv = len(values[0])
         ranges = [[self.bounds(v[j]) for v in values] for j in range(dv)]
         lo = [min(r[0] for r in rs) for rs in ranges]
         hi = [max(r[1] for r in rs) for rs in ranges]
@@ -129,6 +228,35 @@ class _Lowerer(Values):
         return [self.divide(self.linear([(1, w, v[j]) for w, v in zip(e, values)]), den, x(0), lo[j], hi[j])
                 for j in range(len(lo))]
 
+    def _attend_constant(self, head, s, values):
+        """The head's output when every visible score is a constant (scores of positions
+        alone): the weights X(s_q - m), the maxima and the count are integers, and the
+        output is R(sum w_q V_q / sum w_q) over the keys of nonzero weight (spec 3.3), the
+        V of the first (last) maximum for a hard head."""
+        m = max(s)
+        if head.type == "hard":
+            q = s.index(m) if head.tie == "leftmost" else len(s) - 1 - s[::-1].index(m)
+            return values[q]
+        if head.type == "softmax":
+            weights = [softmax_k(k - m, self.fmt, head.exp_frac_bits) for k in s]
+        else:
+            weights = [int(k == m) for k in s]
+        den = sum(weights)
+        picked = [(w, v) for w, v in zip(weights, values) if w]
+        joint = self._jointly([v for _, v in picked])
+        if joint is not None:
+            deps, folded = joint
+            total = np.zeros((len(self.alphabet) ** len(deps), folded[0].array.shape[1]), dtype=np.int64)
+            bound = sum(w * magnitude(f.array) for (w, _), f in zip(picked, folded))
+            if bound >= INT64_SAFE:
+                total = total.astype(object)
+            for (w, _), f in zip(picked, folded):
+                total = total + w * folding.expand(f, deps, self.alphabet)
+            return self._refold(deps, self.fmt.round_k(total, den))
+        columns = list(zip(*(self.values(v) for _, v in picked)))
+        return [self.divide(self.linear([(w, v) for (w, _), v in zip(picked, column)]), self.const(den), den, None, None)
+                for column in columns]
+
     def _hard(self, head, best, values) -> list:
         """V of the leftmost (or rightmost) maximum."""
         order = list(range(len(best))) if head.tie == "leftmost" else list(reversed(range(len(best))))
@@ -151,22 +279,50 @@ class _Lowerer(Values):
                 for j in range(len(lo))]
 
     def attention(self, block: Attention, h) -> list:
-        heads = [self.head(head, h) for head in block.heads]
+        """o_p = R(sum over heads wo a + bo); only the value dims whose column of wo is not
+        zero are lowered (the others never reach o)."""
+        used = [[j for j in range(len(head.wv)) if any(row[j] for row in head.wo)] for head in block.heads]
+        heads = [self.head(head, h, u) for head, u in zip(block.heads, used)]
+        wo = tuple(tuple(head.wo[i][j] for head, u in zip(block.heads, used) for j in u) for i in range(len(block.bo)))
         out = []
         for p in range(len(h)):
-            row = []
-            for i, bo in enumerate(block.bo):
-                coefs = [(w, a) for head, a_h in zip(block.heads, heads) for w, a in zip(head.wo[i], a_h[p])]
-                row.append(self.affine(coefs, bo))
-            out.append(row)
+            parts = [a_h[p] for a_h in heads]
+            joint = self._jointly(parts) if parts else None
+            if joint is not None:
+                deps, folded = joint
+                a = np.concatenate([folding.expand(f, deps, self.alphabet) for f in folded], axis=1)
+                out.append(self._refold(deps, self.run.affine(a, wo, block.bo)))
+                continue
+            a = [v for part in parts for v in self.values(part)]
+            out.append([self.affine(list(zip(row, a)), bo) for row, bo in zip(wo, block.bo)])
         return out
 
     def mlp(self, block, h) -> list:
         out = []
         for x in h:
+            f = self.folded(x)
+            if f is not None:
+                out.append(self._refold(f.deps, self.run.mlp_rows(block, f.array)))
+                continue
             u = [self.activation(block.activation, z) for z in self.matvec(block.w1, block.b1, x)]
             out.append(self.matvec(block.w2, block.b2, u))
         return out
+
+    def norm(self, norm: LayerNorm, x):
+        """Layer norm at one position: the batch evaluator's on a folded vector, else `layer_norm`."""
+        f = self.folded(x)
+        if f is not None:
+            return self._refold(f.deps, self.run.layer_norm(norm, f.array))
+        return self.layer_norm(norm, x)
+
+    def residual(self, x, o):
+        """S(h + o) at one position, each sum R(a + b) with one rounding by 1 (spec 3)."""
+        joint = self._jointly([x, o])
+        if joint is not None:
+            deps, (a, b) = joint
+            total = add(folding.expand(a, deps, self.alphabet), folding.expand(b, deps, self.alphabet))
+            return self._refold(deps, self.fmt.round_k(total, 1))
+        return [self.round_linear([(1, a), (1, b)], 0, 0) for a, b in zip(self.values(x), self.values(o))]
 
     def layer_norm(self, norm: LayerNorm, x) -> list:
         """y at one position (spec 3.3), as the exact evaluator computes it: mu = R(sum x / d),
@@ -213,8 +369,8 @@ class _Lowerer(Values):
         readout = self.model.readout
         F = self.fmt.frac_bits
 
-        def positive(w, b, strict=True):  # w . h + b > 0 (or >= 0)
-            return self.at_least_one(list(zip(w, x)), (b << F) + (0 if strict else 1))
+        def positive(w, b, strict=True):  # w . h + b > 0 (or >= 0), terms of weight 0 left out
+            return self.at_least_one([(c, v) for c, v in zip(w, x) if c], (b << F) + (0 if strict else 1))
 
         if readout.kind == "threshold":
             return [positive(readout.weights[0], readout.bias[0])]
@@ -229,25 +385,23 @@ class _Lowerer(Values):
 
 
 def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, style: str = "adder",
-                      table_limit: Optional[int] = None, rewrite: bool = True) -> list:
+                      table_limit: Optional[int] = None, rewrite: bool = True, fold: bool = True) -> list:
     """IR nodes of the output bits (spec 3) at length `circuit.length`. Values of at most
     `table_limit` symbol combinations are computed concretely (default: max(16, |alphabet|^2),
     enough for the first block's score tables; 1 keeps only constants concrete). `rewrite`
-    keeps sums as `Linear` forms (see the module docstring)."""
+    keeps sums as `Linear` forms (see the module docstring); `fold` computes vectors of
+    jointly small tables as arrays (off: table by table, to compare)."""
     n = circuit.length
     lay = sequence.layout(model, n, outputs)
     if table_limit is None:
         table_limit = max(16, len(circuit.alphabet) ** 2)
-    low = _Lowerer(model, circuit, style, table_limit, rewrite)
+    low = _Lowerer(model, circuit, style, table_limit, rewrite, fold)
     h = low.embedding(n, lay)
     for block in model.blocks:
         if isinstance(block, LayerNorm):
-            h = [low.layer_norm(block, x) for x in h]
+            h = [low.norm(block, x) for x in h]
             continue
-        y = h if block.norm is None else [low.layer_norm(block.norm, x) for x in h]
+        y = h if block.norm is None else [low.norm(block.norm, x) for x in h]
         out = low.attention(block, y) if isinstance(block, Attention) else low.mlp(block, y)
-        if block.residual:
-            h = [[low.round_linear([(1, a), (1, b)], 0, 0) for a, b in zip(x, o)] for x, o in zip(h, out)]
-        else:
-            h = out
-    return [bit for p in lay.read for bit in low.readout(h[p])]
+        h = [low.residual(x, o) for x, o in zip(h, out)] if block.residual else out
+    return [bit for p in lay.read for bit in low.readout(low.values(h[p]))]
