@@ -6,7 +6,7 @@ subnormals, ties, saturation at MAX, and exponent ranges wider than the operands
 import pytest
 from test_arithmetic import Bench, exact
 from tcverify.core.number_format import FloatFormat, paper_float
-from tcverify.lowering.arithmetic import threshold
+from tcverify.lowering.arithmetic import adder, threshold
 
 STYLES = ("adder", "threshold")
 ROUNDINGS = ("nearest_even", "floor", "truncate")
@@ -21,10 +21,12 @@ def formats(rounding):
 
 @pytest.fixture(params=["runs", "binades"])
 def threshold_path(request, monkeypatch):
-    """The threshold style's two constructions of a float rounding: one thermometer per value
-    (the default on these small ranges) or per binade (forced by a huge value count)."""
+    """The two constructions of a float rounding by a constant: one thermometer per value of
+    the format (the default on these small ranges; the adder style's division by a constant
+    too) or per binade (forced by a huge value count; the adder's restoring division)."""
     if request.param == "binades":
         monkeypatch.setattr(threshold, "count_values", lambda *args: 1 << 60)
+        monkeypatch.setattr(adder, "count_values", lambda *args: 1 << 60)
     return request.param
 
 
@@ -61,6 +63,36 @@ def test_float_div_round_const(style, rounding, threshold_path):
                 wanted.append((exact([nv], lambda n: fmt.round_k(n, d)), fmt, d))
     for got, (want, fmt, d) in zip(b.values(built), wanted):
         assert (got == want).all(), (fmt, d)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_round_exact(style, rounding):
+    """R of a value already in the format builds no rounding (`_round_exact`): a rounded word
+    times 2^shift, and a small form all of whose sums are values; near misses (another term,
+    a non-power coefficient, a sum that is not a value, a doubling past MAX) round as usual."""
+    b = Bench(8, style)
+    a, bit, other = b.signed(5), b.unsigned(1), b.signed(2)
+    for fmt in formats(rounding):
+        r = b.ar.round_linear([(1, a)], 0, 0, fmt)
+        for shift in range(3):
+            size = len(b.circuit.gates)
+            assert b.ar.round_linear([(1 << shift, r)], 0, shift, fmt) is r
+            assert len(b.circuit.gates) == size
+        small = [fmt.round_k(k) for k in (-5, 3, 6)]
+        cases = [([(2, r)], 0, 0), ([(1, r), (1, other)], 0, 0), ([(2, r)], 0, 1), ([(1, r)], 1, 0),
+                 ([(small[1] - small[0], bit)], small[0], 0), ([(4 * (small[2] - small[0]), bit)], 4 * small[0], 2),
+                 ([(5, bit)], 1, 0), ([(3, bit), (6, other)], 1, 1)]
+        values = b.values([a, r, bit, other])
+        wants = [exact([values[1]], lambda v: fmt.round_k(2 * v)), exact([values[1], values[3]], lambda v, o: fmt.round_k(v + o)),
+                 values[1], exact([values[1]], lambda v: fmt.round_k(v + 1)),
+                 exact([values[2]], lambda x: fmt.round_k((small[1] - small[0]) * x + small[0])),
+                 exact([values[2]], lambda x: fmt.round_k((small[2] - small[0]) * x + small[0])),
+                 exact([values[2]], lambda x: fmt.round_k(5 * x + 1)),
+                 exact([values[2], values[3]], lambda x, o: fmt.round_k(3 * x + 6 * o + 1, 2))]
+        built = [b.ar.round_linear(terms, const, shift, fmt) for terms, const, shift in cases]
+        for word, want, case in zip(b.values(built), wants, cases):
+            assert (word == want).all(), (fmt, case)
 
 
 @pytest.mark.parametrize("style", STYLES)

@@ -25,7 +25,9 @@ See docs/lowering.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -314,7 +316,10 @@ class Values:
             return [], coef * table.constant
         default = self._common(table)
         direct = sum(naf_digits(coef * (k - default)) for k in table.values.values())
-        if direct <= width_of(*self.bounds(table)) * naf_digits(coef):
+        lo, hi = self.bounds(table)
+        shared = functools.reduce(math.gcd, table.values.values())
+        zeros = (shared & -shared).bit_length() - 1  # low bits 0 in every value: constant bits of a select
+        if direct <= width_of(lo >> zeros, hi >> zeros) * naf_digits(coef):
             terms = [(coef * (k - default), self.arith.bit_word(self._selector(table.deps, c)))
                      for c, k in table.values.items() if k != default]
             return terms, coef * default

@@ -39,6 +39,8 @@ the form, n: words, levels: distinct output values):
 | `div_round_const` | power of two: `round_linear`; else restoring division by the constant, O(w^2) (folded) | up to w^2 levels one thermometer per level, else mod indicators, O(w) thermometers per bit |
 | `lookup` | per level a chain O(w) + or of runs | per level one thermometer, one gate per bit |
 | `round_linear`, `div_round_const` (float) | tree, then per binade O(P) increment + O(w) leading-one chains | per value one thermometer (at most w_L w levels), else per binade P + 2 mod indicators + 2 thermometers |
+| `div_round_const` (float, few values) | per value of the format in range one chain O(w) | as above |
+| `round_linear` of a value already in the format | none: the word itself (`_round_exact`) | none |
 | `div_round` (float) | restoring division O(w^2), then as above | one comparison per value of the format in the range |
 | `sqrt_round` | restoring square root O(w^2), then as above | per value of the result one thermometer |
 

@@ -9,7 +9,8 @@ from collections import deque
 
 from ...core.number_format import NumberFormat, isqrt, round_div
 from .base import Arithmetic
-from .floating import shift_range
+from .floating import count_values, shift_range
+from .runs import NON_DECREASING, runs
 from .words import LinearForm, Word, naf, overflow_range, width_of
 
 
@@ -161,6 +162,9 @@ class AdderArithmetic(Arithmetic):
         form = self.form(terms, const)
         den = 1 << shift
         if fmt.is_float:
+            exact = self._round_exact(form, terms, shift, fmt)
+            if exact is not None:
+                return exact
             return self._round_parts(*self._shift_parts(self._materialize(form, form.lo, form.hi), shift), fmt,
                                      fmt.round_k(form.lo, den), fmt.round_k(form.hi, den))
         qlo, qhi = round_div(form.lo, den, fmt.rounding), round_div(form.hi, den, fmt.rounding)
@@ -338,9 +342,12 @@ class AdderArithmetic(Arithmetic):
         folded by the IR into a carry chain."""
         if d & (d - 1) == 0:
             return self.round_linear([(1, num)], 0, d.bit_length() - 1, fmt)
+        if fmt.is_float and count_values(fmt, qlo, qhi) <= width_of(num.lo, num.hi) * width_of(qlo, qhi):
+            found = runs(lambda k: min(max(fmt.round_k(k, d), qlo), qhi), num.lo, num.hi, NON_DECREASING)
+            return self._format_word(self._from_runs(found, lambda v: self._ge_word(num, v)), fmt)
         if fmt.is_float:
             word = self._float_divide(num, self.const(d), fmt, num.lo // d, -(-num.hi // d))
-            return self._word(word.bits, max(word.lo, qlo), min(word.hi, qhi))
+            return self._format_word(self._word(word.bits, max(word.lo, qlo), min(word.hi, qhi)), fmt)
         return self._overflow(self._divide(num, self.const(d), fmt.rounding, qlo, qhi), fmt)
 
     def _long_divide(self, num: Word, den: Word, base: int, qhi: int):

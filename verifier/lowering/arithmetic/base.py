@@ -12,6 +12,8 @@ from .floating import top_shift
 from .runs import ENUMERATION_LIMIT, EVERY_VALUE, enumerated_runs, runs
 from .words import LinearForm, Word, bit_weights, width_of
 
+EXACT_NODES = 6  # `_round_exact` enumerates the sums of forms with at most this many nodes
+
 
 class Arithmetic:
     """Builds words in `circuit`. `Arithmetic(circuit, "adder")` and
@@ -35,6 +37,7 @@ class Arithmetic:
     def __init__(self, circuit: GateCircuit, style: Optional[str] = None):
         assert style in (None, self.style), (style, self.style)
         self.circuit = circuit
+        self._on_format = {}  # bits of a word -> the float format all its values belong to
 
     # -- words --------------------------------------------------------------
 
@@ -238,6 +241,36 @@ class Arithmetic:
 
     # -- rounding to a float format (spec 2.1) ----------------------------------
 
+    def _format_word(self, word: Word, fmt) -> Word:
+        """`word`, noted as holding only values of the float format fmt (a result of R)."""
+        self._on_format[word.bits] = fmt
+        return word
+
+    def _round_exact(self, form: LinearForm, terms, shift: int, fmt) -> Optional[Word]:
+        """R(L / 2^shift) when no value needs rounding (None when that is not proven): L is
+        2^shift times a word noted by `_format_word` (R(v) = v for a value v of the format,
+        spec 2.1), or L has at most EXACT_NODES nodes and each of its sums, divided by
+        2^shift, is a value of the format. The word of L / 2^shift, no rounding built."""
+        for term in terms:
+            if len(term) == 2 and term[0] == 1 << shift and self._on_format.get(term[1].bits) == fmt:
+                mine = self.form([term])
+                if mine.const == form.const and mine.weights == form.weights:
+                    return term[1]
+        if len(form.weights) > EXACT_NODES:
+            return None
+        sums = {form.const}
+        for w in form.weights.values():
+            sums |= {x + w for x in sums}
+        den = 1 << shift
+        if any(x % den or not fmt.is_value(x // den) for x in sums):
+            return None
+        if all(w % den == 0 for w in form.weights.values()) and form.const % den == 0:
+            scaled = LinearForm(form.const // den, {node: w // den for node, w in form.weights.items()})
+            lo, hi = scaled.bit_range()
+            scaled.lo, scaled.hi = max(lo, form.lo // den), min(hi, form.hi // den)
+            return self._format_word(self._materialize(scaled, scaled.lo, scaled.hi), fmt)
+        return None
+
     def _float_round(self, fmt, shifts: tuple, pos: Callable[[int], int], neg: Callable[[int], int],
                      quotient: Callable[[int], Word], rlo: int, rhi: int) -> Word:
         """R(x) of a float format by leading-one detection, shift, round and saturate: x's
@@ -282,4 +315,4 @@ class Arithmetic:
             ors = terms.get(j, []) + [node for start, node in extend if start <= j]
             ors += [over] * ((fmt.kmax >> j) & 1) + [under] * ((fmt.kmin >> j) & 1)
             out.append(c.or_(*ors))
-        return self._word(out, rlo, rhi)
+        return self._format_word(self._word(out, rlo, rhi), fmt)

@@ -103,7 +103,9 @@ class ThresholdArithmetic(Arithmetic):
         """fmt.round_k(L, 2**shift) for the exact linear value L: `_round_div_form`."""
         assert shift >= 0
         if fmt.is_float:
-            return self._float_round_form(self.form(terms, const), 1 << shift, fmt)
+            form = self.form(terms, const)
+            exact = self._round_exact(form, terms, shift, fmt)
+            return exact if exact is not None else self._float_round_form(form, 1 << shift, fmt)
         return self._round_div_form(self.form(terms, const), 1 << shift, fmt)
 
     def _float_round_form(self, form: LinearForm, d: int, fmt, rlo=None, rhi=None) -> Word:
@@ -118,7 +120,7 @@ class ThresholdArithmetic(Arithmetic):
             return self.const(rlo)
         if count_values(fmt, rlo, rhi) <= width_of(form.lo, form.hi) * width_of(rlo, rhi):
             found = runs(lambda L: min(max(fmt.round_k(L, d), rlo), rhi), form.lo, form.hi, NON_DECREASING)
-            return self._from_runs(found, lambda v: self.ge(form, v))
+            return self._format_word(self._from_runs(found, lambda v: self.ge(form, v)), fmt)
         P = fmt.significand_bits
         low_bits = NumberFormat(P + 2, 0, fmt.rounding, "wrap")
         c = self.circuit
@@ -203,7 +205,7 @@ class ThresholdArithmetic(Arithmetic):
             b, closed = step_to(fmt, previous[v], v)
             return self.ge(self.combine([(b.denominator, fn), (-b.numerator, fd)]), 0 if closed else 1)
 
-        return self._from_runs([(v, v) for v in levels], ge)
+        return self._format_word(self._from_runs([(v, v) for v in levels], ge), fmt)
 
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
         """With at most w_num * w_quotient levels, one thermometer of num per level (depth 2 over
