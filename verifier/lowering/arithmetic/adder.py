@@ -352,17 +352,24 @@ class AdderArithmetic(Arithmetic):
 
     def _long_divide(self, num: Word, den: Word, base: int, qhi: int):
         """(Q, r) with num = (base + Q) * den + r, 0 <= r < den, for floor(num / den) in
-        [base, qhi]: restoring long division of num - base * den, one trial subtraction per
-        quotient bit."""
+        [base, qhi]: non-restoring long division of num - base * den. Step i adds
+        -+2^i den to the partial remainder by its sign (den's bits XOR the sign, plus the
+        carry-in), so no remainder is restored by a mux; its partial remainders are
+        restoring division's trial differences, so quotient bit i is [r_i >= 0] as
+        there. One final correction adds den where r_0 < 0."""
         c = self.circuit
         m = (qhi - base).bit_length()
         rest = self._linear_in([(1, num), (-base, den)], 0, 0, (qhi - base + 1) * den.hi - 1)
         qbits = [c.false] * m
-        for i in reversed(range(m)):
-            trial = self.linear([(1, rest), (-(1 << i), den)])
-            qbits[i] = c.not_(trial.bits[-1])
-            rest = self._mux(qbits[i], trial, rest, max(min(trial.lo, rest.lo), 0),
-                             min(max(trial.hi, rest.hi), (1 << i) * den.hi - 1))
+        subtract = c.true
+        for i in reversed(range(m)):  # r_i = r_(i+1) - 2^i den if r_(i+1) >= 0 else + 2^i den
+            flipped = Word(tuple(c.xor(b, subtract) for b in den.bits), -den.hi - 1, den.hi)  # den, or -den - 1
+            rest = self._linear_in([(1, rest), (1 << i, flipped), (1 << i, self.bit_word(subtract))], 0,
+                                   -(den.hi << i), (den.hi << i) - 1)
+            qbits[i] = subtract = c.not_(rest.bits[-1])
+        if m:
+            low = Word(tuple(c.and_(b, c.not_(subtract)) for b in den.bits), 0, den.hi)
+            rest = self._linear_in([(1, rest), (1, low)], 0, 0, den.hi - 1)
         return self._word(qbits + [c.false], 0, qhi - base), rest
 
     def _divide(self, num: Word, den: Word, mode: str, qlo: int, qhi: int) -> Word:
