@@ -102,8 +102,8 @@ class Arithmetic:
 
     def form(self, terms, const: int = 0) -> LinearForm:
         """The exact linear form of `sum coef * a (* b) + const` over the bits of words
-        (a product of two words as AND gates of bit pairs with signed weights, Baugh-Wooley),
-        its range by interval arithmetic intersected with the range its bits allow."""
+        (a product of two words as AND gates of bit pairs with signed weights, Baugh-Wooley;
+        a square as its bits and each pair once, doubled), its range by interval arithmetic intersected with the range its bits allow."""
         c = self.circuit
         form = LinearForm(const)
         lo = hi = const
@@ -128,6 +128,15 @@ class Arithmetic:
                 for node, w in bit_weights(a):
                     add(node, coef * w)
                 corners = [coef * a.lo, coef * a.hi]
+            elif term[1] == term[2]:  # a square: a_j a_j = a_j, and each pair j < k twice
+                a = term[1]
+                bits = list(bit_weights(a))
+                for j, (na, wa) in enumerate(bits):
+                    add(na, coef * wa * wa)
+                    for nb, wb in bits[j + 1:]:
+                        add(c.and_(na, nb), 2 * coef * wa * wb)
+                least = 0 if a.lo <= 0 <= a.hi else min(a.lo * a.lo, a.hi * a.hi)
+                corners = [coef * least, coef * max(a.lo * a.lo, a.hi * a.hi)]
             else:
                 a, b = term[1], term[2]
                 for na, wa in bit_weights(a):
