@@ -10,9 +10,12 @@ layer norm at d_model 8 on one block's lowering.
   +-1 codes (same symbol e^0, other e^-2), read at the last position; against majority.
 - layer norm: an average head and a relu MLP at d_model 8 over 6 positions, each block
   with and without `norm:` (pre-norm), lowering time of the whole model.
+- products: products of two words (`product_model`: prefix means, then a hard head's
+  query-key dot products) in FP16 against I=8 F=8, lowering time and gates.
 
 Every ratio is float / fixed (or with norm / without) measured in this one run.
 Run: python bench/floats.py [--lengths 4,8,12,16] [--float paper_float:8] [--fixed 4.4] [--timeout S]
+     [--product-formats "float:11,-24,5;8.8"] [--skip miters,norm,products]
 """
 
 from __future__ import annotations
@@ -81,22 +84,49 @@ def norm_model(fmt, norm: bool) -> Transformer:
 
 
 def measure(case, n: int, timeout: float, rewrite: bool = True) -> dict:
-    start = time.monotonic()
-    miter = api.miter(case, n, rewrite=rewrite)
-    cnf = api.miter_cnf(miter)
-    built = time.monotonic() - start
-    result = api.solve(cnf.clauses, deadline=time.monotonic() + timeout)
-    return {"gates": len(miter.circuit.gates), "clauses": len(cnf.clauses), "build": built,
-            "solve": result.time_s, "status": result.status}
+    """Gates, clauses, lowering and solving time and the result. Each time is the least of
+    several runs, as many as fit in a quarter of a second (3 to 20; one run if it takes
+    over a second): single runs of milliseconds are mostly noise on a loaded machine."""
+    builds, solves = [], []
+    while len(builds) < 3 or (sum(builds) + sum(solves) < 0.25 and len(builds) < 20):
+        start = time.monotonic()
+        miter = api.miter(case, n, rewrite=rewrite)
+        cnf = api.miter_cnf(miter)
+        builds.append(time.monotonic() - start)
+        result = api.solve(cnf.clauses, deadline=time.monotonic() + timeout)
+        solves.append(result.time_s)
+        if builds[-1] + solves[-1] > 1.0:
+            break
+    return {"gates": len(miter.circuit.gates), "clauses": len(cnf.clauses), "build": min(builds),
+            "solve": min(solves), "status": result.status}
 
 
-def lowering_time(model: Transformer, n: int, repeat: int = 3) -> float:
+def product_model(fmt) -> Transformer:
+    """d_model 4: a causal average head with constant scores (the prefix means of V x: words
+    with every bit live, R of a quotient by the position's count), then a causal hard head
+    whose scores are dot products of 4-dimensional query and key words built from those
+    means (4 products of two words per pair of positions)."""
+    d, R = 4, fmt.R
+    rows = [[R(((i * 5 + j * 3) % 7 - 3) / 4) for j in range(d)] for i in range(3 * d)]
+    zero = tuple((0,) * d for _ in range(d))
+    identity = tuple(tuple(R(1) if i == j else 0 for j in range(d)) for i in range(d))
+    mean = Head("average", "causal", zero, zero, tuple(map(tuple, rows[2 * d:])), identity, (0,) * d, (0,) * d, (0,) * d)
+    hard = Head("hard", "causal", tuple(map(tuple, rows[:d])), tuple(map(tuple, rows[d:2 * d])), identity, identity,
+                (0,) * d, (0,) * d, (0,) * d)
+    embedding = {"0": tuple(R((j % 3 - 1) / 2) for j in range(d)), "1": tuple(R(((j + 1) % 3 - 1) / 4) for j in range(d))}
+    return Transformer("<products>", fmt, fmt, d, embedding, (Attention((mean,), (0,) * d), Attention((hard,), (0,) * d)),
+                       Readout("threshold", ((R(1),) + (0,) * (d - 1),), (0,)), Positional(), None, None)
+
+
+def lowering(model: Transformer, n: int, repeat: int = 3) -> tuple:
+    """(least lowering time of `repeat`, gates) of the model at length n, every value a word."""
     best = float("inf")
     for _ in range(repeat):
+        circuit = GateCircuit(n, ("0", "1"))
         start = time.monotonic()
-        lower_transformer(model, GateCircuit(n, ("0", "1")), "last", table_limit=1)
+        lower_transformer(model, circuit, "last", table_limit=1)
         best = min(best, time.monotonic() - start)
-    return best
+    return best, len(circuit.gates)
 
 
 def parse_format(text: str):
@@ -120,18 +150,31 @@ def main():
     parser.add_argument("--float", default="paper_float:8")
     parser.add_argument("--fixed", default="4.4")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--product-formats", default="float:11,-24,5;8.8",
+                        help="the product block's float and fixed formats (FP16 against I=8 F=8)")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: miters, norm, products")
     args = parser.parse_args()
+    skip = set(args.skip.split(","))
     lengths = [int(x) for x in args.lengths.split(",")]
     flt, fix = parse_format(args.float), parse_format(args.fixed)
     base = api.load(MAJORITY, warn=lambda message: None)
     cases = [("majority", lambda fmt: dataclasses.replace(base, left=in_format(base.left, fmt)), True),
              ("majority --no-rewrite", lambda fmt: dataclasses.replace(base, left=in_format(base.left, fmt)), False),
              ("softmax", lambda fmt: dataclasses.replace(base, left=softmax_model(fmt)), True)]
+    if "miters" not in skip:
+        miters(cases, lengths, flt, fix, args.timeout)
+    if "norm" not in skip:
+        norms(lengths, flt, fix)
+    if "products" not in skip:
+        products(lengths, *(parse_format(x) for x in args.product_formats.split(";")))
+
+
+def miters(cases, lengths, flt, fix, timeout):
     rows = []
     for name, make, rewrite in cases:
         for n in lengths:
-            a = measure(dataclasses.replace(make(flt), lengths=(n,)), n, args.timeout, rewrite)
-            b = measure(dataclasses.replace(make(fix), lengths=(n,)), n, args.timeout, rewrite)
+            a = measure(dataclasses.replace(make(flt), lengths=(n,)), n, timeout, rewrite)
+            b = measure(dataclasses.replace(make(fix), lengths=(n,)), n, timeout, rewrite)
             ratio = (a["build"] + a["solve"]) / max(b["build"] + b["solve"], 1e-3)
             rows.append((name, n, f"{a['gates']} / {b['gates']}", f"{a['clauses']} / {b['clauses']}",
                          f"{a['build']:.3f} / {b['build']:.3f}", f"{a['solve']:.3f} / {b['solve']:.3f}",
@@ -139,13 +182,25 @@ def main():
     print(f"float {flt.describe()} (fl) against fixed {fix.describe()} (fx), miter against majority, adder style, cadical195\n")
     print(markdown(("case", "n", "gates fl / fx", "clauses fl / fx", "lower s fl / fx", "solve s fl / fx",
                     "(lower + solve) ratio", "result fl / fx"), rows))
+
+
+def norms(lengths, flt, fix):
     rows = []
     for fmt in (flt, fix):
         for n in lengths[:2]:
-            plain, normed = lowering_time(norm_model(fmt, False), n), lowering_time(norm_model(fmt, True), n)
+            plain, normed = lowering(norm_model(fmt, False), n)[0], lowering(norm_model(fmt, True), n)[0]
             rows.append((fmt.describe(), n, f"{plain:.2f}", f"{normed:.2f}", f"{normed / plain:.2f}"))
     print("\nlayer norm at d_model 8: lowering time of the model with `norm:` on both blocks against without\n")
     print(markdown(("format", "n", "without s", "with s", "ratio"), rows))
+
+
+def products(lengths, flt, fix):
+    rows = []
+    for n in lengths[:2]:
+        (a, ga), (b, gb) = lowering(product_model(flt), n), lowering(product_model(fix), n)
+        rows.append((n, f"{ga} / {gb}", f"{a:.2f} / {b:.2f}", f"{a / b:.2f}"))
+    print(f"\nproducts of two words: {flt.describe()} (fl) against {fix.describe()} (fx), lowering of `product_model`\n")
+    print(markdown(("n", "gates fl / fx", "lower s fl / fx", "ratio"), rows))
 
 
 if __name__ == "__main__":
