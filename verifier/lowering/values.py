@@ -72,7 +72,7 @@ class Linear:
 
     terms: tuple  # ((coef, Word), ...): L over one-bit selector words where it can be
     const: int
-    adder: tuple  # (terms, const): L over fewer, wider words, for the adder tree
+    grouping: Callable[[], tuple]  # () -> `adder`, called once, when a word of L is first needed
     base_lo: int
     base_hi: int
     steps: tuple
@@ -85,6 +85,13 @@ class Linear:
         for step in self.steps:
             x = step.fn(x)
         return x
+
+    @functools.cached_property
+    def adder(self) -> tuple:
+        """(terms, const): L over fewer, wider words, for the adder tree. Built on demand:
+        a Linear only ever compared with constants (threshold gates over `terms`) never
+        needs it (issue 21: most of the lowering time of count-style models)."""
+        return self.grouping()
 
 
 Value = Union[Table, Word, Linear]
@@ -210,16 +217,20 @@ class Values:
     def _pure(self, terms, const: int) -> Optional[Value]:
         """The exact sum of value terms (coef, v) + const as a Linear without steps: over
         selector bits per table (for threshold gates) and over tables summed in groups (for
-        the adder tree); None if a term is a product of words."""
-        words, words_const = self._terms(terms, const)
-        if any(len(t) != 2 for t in words):
-            return None
+        the adder tree, `Linear.adder`, on demand); None if a term is a product of words."""
         bits, bits_const = self._terms(terms, const, grouped=False)
+        if any(len(t) != 2 for t in bits):  # products are found before the grouping: the same in both
+            return None
         lo = bits_const + sum(min(c * w.lo, c * w.hi) for c, w in bits)
         hi = bits_const + sum(max(c * w.lo, c * w.hi) for c, w in bits)
         if lo == hi:
             return self.const(lo)
-        return Linear(tuple(bits), bits_const, (tuple(words), words_const), lo, hi, (), lo, hi, True)
+
+        def grouping():
+            words, words_const = self._terms(terms, const)
+            return tuple(words), words_const
+
+        return Linear(tuple(bits), bits_const, grouping, lo, hi, (), lo, hi, True)
 
     def _then(self, v: Linear, step: Step) -> Value:
         """step(v) for a step proven monotone on [v.lo, v.hi]."""

@@ -193,20 +193,31 @@ class Runner:
         return h.map(lambda x: self.mlp_rows(block, x))
 
 
+def embedding_rows(model: Transformer, tokens, rows) -> np.ndarray:
+    """[len(rows), len(tokens), d]: `sequence.embed` of every token at every position (rows
+    from `sequence.positional_rows`), h_p = R(E[t] + P[p]) as one exact integer array."""
+    fmt = model.number_format
+    G = sequence.row_frac_bits(model)
+    E = _ints(tuple(model.embedding[t] for t in tokens), G - model.param_format.frac_bits)
+    P = _ints(tuple(rows))
+    return narrow(fmt.round_k(add(P[:, None, :], E[None, :, :]), 1 << (G - fmt.frac_bits)))
+
+
 def _embedding(model: Transformer, words, alphabet, lay) -> _Rows:
     """h after the embedding: one row per (position, symbol) and one per bos/eos."""
     B, n = words.shape
-    rows = sequence.positional_rows(model, n)
+    special = [(p, token) for p, token in ((0, model.bos), (lay.N - 1, model.eos)) if token is not None]
+    h = embedding_rows(model, tuple(alphabet) + tuple(token for _, token in special), sequence.positional_rows(model, n))
+    A = len(alphabet)
     table, inverse = [], np.empty((B, lay.N), dtype=np.int64)
-    for p, token in ((0, model.bos), (lay.N - 1, model.eos)):
-        if token is not None:
-            inverse[:, p] = len(table)
-            table.append(sequence.embed(model, token, rows[p]))
+    for k, (p, _) in enumerate(special):
+        inverse[:, p] = k
+        table.append(h[p, A + k:A + k + 1])
     for i in range(n):
         p = lay.offset + i
-        inverse[:, p] = len(table) + words[:, i]
-        table.extend(sequence.embed(model, a, rows[p]) for a in alphabet)
-    return _Rows(_ints(tuple(table)).reshape(len(table), model.d_model), inverse)
+        inverse[:, p] = len(special) + A * i + words[:, i]
+        table.append(h[p, :A])
+    return _Rows(np.concatenate(table), inverse)
 
 
 def _transformer(model: Transformer, words, alphabet, outputs):

@@ -24,7 +24,7 @@ from ...lowering.arithmetic import SOFTMAX_X_PIECES
 from ...lowering.folding import Folded
 from . import sequence
 from .norm_bound import quotient_range, ratio_bound
-from .batch import Runner
+from .batch import Runner, embedding_rows
 from .products import add, magnitude, matmul, narrow
 from ...core.number_format import INT64_SAFE
 from ...semantics.activations import softmax_k
@@ -94,23 +94,45 @@ class _Lowerer(Values):
     def embedding(self, n: int, lay) -> list:
         """h_p per position: tables of the symbol at p (constants at bos/eos), folded."""
         model = self.model
-        rows = sequence.positional_rows(model, n)
+        tokens = tuple(self.alphabet) + tuple(t for t in (model.bos, model.eos) if t is not None)
+        rows = embedding_rows(model, tokens, sequence.positional_rows(model, n))
+        A = len(self.alphabet)
         h = []
         for p in range(lay.N):
             i = p - lay.offset
             if 0 <= i < n:
-                vector = [sequence.embed(model, a, rows[p]) for a in self.alphabet]
-                deps = (i,)
+                h.append(self._refold((i,), rows[p, :A]))
             else:
-                vector = [sequence.embed(model, model.bos if p < lay.offset else model.eos, rows[p])]
-                deps = ()
-            h.append(self._refold(deps, folding.integers(vector)))
+                k = A if p < lay.offset else len(tokens) - 1  # bos, else eos
+                h.append(self._refold((), rows[p, k:k + 1]))
         if not self.fold:
             h = [self.values(x) for x in h]
         return h
 
     def matvec(self, matrix, bias, x) -> list:
-        return [self.affine(list(zip(row, x)), b) for row, b in zip(matrix, bias)]
+        """R(W x + b) per row of a vector of mixed values: the rows that read jointly small
+        tables only by numpy (grouped by the positions they read), the others by `affine`."""
+        out = [None] * len(matrix)
+        rows = [[j for j, c in enumerate(row) if c] for row in matrix]
+        for deps, members in self._groups([[x[j] for j in cols] for cols in rows]).items():
+            cols = sorted(set().union(*(rows[i] for i in members)))
+            folded = folding.fold([x[j] for j in cols], self.alphabet, self.table_limit)
+            sub = tuple(tuple(matrix[i][j] for j in cols) for i in members)
+            result = self.run.affine(folding.expand(folded, deps, self.alphabet), sub, tuple(bias[i] for i in members))
+            for i, table in zip(members, folding.unfold(Folded(deps, narrow(result)), self.alphabet)):
+                out[i] = table
+        return [v if v is not None else self.affine(list(zip(row, x)), b) for v, row, b in zip(out, matrix, bias)]
+
+    def _groups(self, items) -> dict:
+        """{deps: [i]}: the items (lists of values) that are all tables with a small joint
+        union `deps`, by that union (when folding is on)."""
+        groups = {}
+        for i, values in enumerate(items):
+            if self.fold and all(isinstance(v, Table) for v in values):
+                deps = self._union([v.deps for v in values])
+                if deps is not None:
+                    groups.setdefault(deps, []).append(i)
+        return groups
 
     def head(self, head, h, used) -> list:
         """a_p for every position p in the value dims `used` (a list of values, or a Folded
@@ -322,7 +344,14 @@ class _Lowerer(Values):
             deps, (a, b) = joint
             total = add(folding.expand(a, deps, self.alphabet), folding.expand(b, deps, self.alphabet))
             return self._refold(deps, self.fmt.round_k(total, 1))
-        return [self.round_linear([(1, a), (1, b)], 0, 0) for a, b in zip(self.values(x), self.values(o))]
+        x, o = self.values(x), self.values(o)
+        out = [None] * len(x)
+        for deps, members in self._groups([[a, b] for a, b in zip(x, o)]).items():
+            a = folding.expand(folding.fold([x[j] for j in members], self.alphabet, self.table_limit), deps, self.alphabet)
+            b = folding.expand(folding.fold([o[j] for j in members], self.alphabet, self.table_limit), deps, self.alphabet)
+            for j, table in zip(members, folding.unfold(Folded(deps, narrow(self.fmt.round_k(add(a, b), 1))), self.alphabet)):
+                out[j] = table
+        return [v if v is not None else self.round_linear([(1, a), (1, b)], 0, 0) for v, a, b in zip(out, x, o)]
 
     def layer_norm(self, norm: LayerNorm, x) -> list:
         """y at one position (spec 3.3), as the exact evaluator computes it: mu = R(sum x / d),
