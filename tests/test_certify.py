@@ -17,6 +17,7 @@ from tcverify.core.models import Case
 from tcverify.commands.cli import main
 from tcverify.commands.discovery import case_files
 from tcverify.errors import InternalError
+from tcverify.core import ir
 from tcverify.proving import certify, exhaustive, solver
 from tcverify.proving.miter import build_miter, miter_cnf
 from tcverify import api
@@ -116,7 +117,7 @@ def test_auto_weighs_the_measured_cost_per_string(monkeypatch):
     assert (dear.status, dear.method) == ("equivalent", "sat")
     budgets = []
 
-    def out_of_budget(case, n, stages, deadline, start, certify_trivial=True, attempt=None):
+    def out_of_budget(case, n, stages, deadline, start, certify_trivial=True, attempt=None, miter=None):
         budgets.append(attempt - time.monotonic())
         return LengthResult.unknown(n, "timeout"), None
 
@@ -127,6 +128,30 @@ def test_auto_weighs_the_measured_cost_per_string(monkeypatch):
     monkeypatch.setattr(pipeline, "calibrate", lambda case, n, seed: (["a"] * n, 1.0))
     found, word = pipeline.auto_length(case, 14, api.stages(), None, start, 1.0)
     assert (found.status, found.method, word) == ("counterexample", "sampling", ["a"] * 14)
+
+
+def test_auto_reads_the_lowered_miter(monkeypatch):
+    """auto lowers the miter within the enumeration's estimate and weighs the miter's real
+    size (`exhaustive.sat_seconds`): a lowering past the budget (`ir.OutOfTime`) or a dear
+    miter is enumerated, a cheap one solved; under --certify a constant miter is enumerated
+    while enumeration is cheap."""
+    case = load_case(os.path.join(CASES, "circuits", "parity-xor-chain-n48.yaml"), warn=lambda message: None)
+    start, per_string = time.monotonic(), 1.0 / 2 ** 14  # a budget of 1 s
+    miter = build_miter(case, 14)
+    assert exhaustive.sat_seconds(miter) == len(miter.circuit.gates) * exhaustive.SAT_S_PER_GATE > 0
+    monkeypatch.setattr(exhaustive, "SAT_S_PER_GATE", 10.0)
+    assert pipeline.auto_length(case, 14, api.stages(), None, start, per_string)[0].method == "exhaustive"
+    monkeypatch.setattr(exhaustive, "SAT_S_PER_GATE", 0.0)
+    assert pipeline.auto_length(case, 14, api.stages(), None, start, per_string)[0].method == "sat"
+    monkeypatch.setattr(ir, "DEADLINE_EVERY", 1)  # the clock is read at every gate: a budget of 1e-9 s runs out
+    assert pipeline.auto_length(case, 14, api.stages(), None, start, 1e-9 / 2 ** 14)[0].method == "exhaustive"
+    with pytest.raises(ir.OutOfTime):
+        build_miter(case, 14, deadline=time.monotonic() - 1)
+    assert build_miter(case, 14, deadline=time.monotonic() + 60).circuit.deadline is None  # built: no bound after
+    majority = load_case(os.path.join(CASES, "majority", "majority-uniform-head-f4.yaml"), warn=lambda message: None)
+    assert exhaustive.sat_seconds(build_miter(majority, 13)) == 0.0  # rewriting makes it constant
+    assert pipeline.auto_length(majority, 13, api.stages(), None, start, 1e-4)[0].method == "trivial"
+    assert pipeline.auto_length(majority, 13, api.stages(certify=True), None, start, 1e-4)[0].method == "exhaustive"
 
 
 def test_exhaustive_past_the_deadline_is_unknown():
@@ -212,8 +237,10 @@ def test_tampered_real_proofs_are_rejected():
         certify.check_unsat_proof(cnf.clauses, proof[:-1])
     with pytest.raises(certify.ProofRejected):  # the lemmas removed: UP alone does not refute the miter
         certify.check_unsat_proof(cnf.clauses, proof[-1:])
-    with pytest.raises(certify.ProofRejected):  # not RUP: a unit fixing one input symbol
-        certify.check_unsat_proof(cnf.clauses, [f"{next(iter(cnf.input_lits.values()))} 0"] + proof)
+    with Solver(name="minisat22", bootstrap_with=cnf.clauses) as propagator:  # an input symbol UP does not force
+        free = next(lit for lit in cnf.input_lits.values() if propagator.propagate(assumptions=[-lit])[0])
+    with pytest.raises(certify.ProofRejected):  # not RUP: a unit fixing that input symbol
+        certify.check_unsat_proof(cnf.clauses, [f"{free} 0"] + proof)
     flipped = [" ".join(str(-int(w)) if k == 0 else w for k, w in enumerate(line.split())) for line in proof[:-1]]
     with pytest.raises(certify.ProofRejected):
         certify.check_unsat_proof(cnf.clauses, flipped + ["0"])

@@ -11,7 +11,9 @@ constants, so lowerings can be written naively.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -29,12 +31,22 @@ class IrGate:
     value: object = None  # const: 0/1; input: (position, symbol)
 
 
-class GateCircuit:
-    """Gates over the inputs x[i][a] of one length; see the module docstring."""
+class OutOfTime(Exception):
+    """The circuit's `deadline` passed while gates were being added to it."""
 
-    def __init__(self, length: int, alphabet):
+
+DEADLINE_EVERY = 1024  # gates added between two looks at the clock
+
+
+class GateCircuit:
+    """Gates over the inputs x[i][a] of one length; see the module docstring. With a
+    `deadline` (time.monotonic()), building past it raises OutOfTime (`--method auto`
+    bounds a lowering by the enumeration's estimate)."""
+
+    def __init__(self, length: int, alphabet, deadline: Optional[float] = None):
         self.length = length
         self.alphabet = tuple(alphabet)
+        self.deadline = deadline
         self.gates: list[IrGate] = []
         self._index: dict[IrGate, int] = {}
         self.false = self._add(IrGate("const", value=0))
@@ -50,6 +62,8 @@ class GateCircuit:
         node = self._index.get(gate)
         if node is None:
             node = len(self.gates)
+            if self.deadline is not None and node % DEADLINE_EVERY == 0 and time.monotonic() > self.deadline:
+                raise OutOfTime
             self.gates.append(gate)
             self._index[gate] = node
         return node

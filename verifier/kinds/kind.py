@@ -19,9 +19,7 @@ class ModelKind:
       style, rewrite)` -> (bits, undefined nodes) says where; a kind without it is defined everywhere.
     - `check_length(model, n, outputs)`: raise `UserError` if the model is not defined at length n.
     - `classes(model)`: class labels when one bit per class is read, else None.
-    - `work_per_string(model, n, outputs)`: arithmetic operations of one exact evaluation;
-      `gates_estimate(model, n, outputs)`: gates its lowering builds (both rough, for `--method auto`);
-      `size_check(model, n, path, side)`: raise `UserError` when lowering at n would be too large.
+    - `size_check(model, n, path, side)`: raise `UserError` when lowering at n would be too large.
     - `describe(model)`: a short name for messages; `trace(model, word, alphabet, outputs)`:
       the intermediate values for `simulate`, or None.
     """
@@ -35,8 +33,6 @@ class ModelKind:
     describe: Callable
     check_length: Callable = lambda model, n, outputs: None
     classes: Callable = lambda model: None
-    work_per_string: Callable = lambda model, n, outputs: max(n, 1)
-    gates_estimate: Callable = lambda model, n, outputs: max(n, 1)
     size_check: Callable = lambda model, n, path, side: None
     trace: Optional[Callable] = None
     lower_care: Optional[Callable] = None

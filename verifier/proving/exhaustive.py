@@ -16,37 +16,35 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from ..kinds import UNDEFINED, kind_of, run_batch
+from ..kinds import UNDEFINED, run_batch
 
 EXHAUSTIVE_MAX_STRINGS = 1 << 24  # the most strings of one length `--method exhaustive` enumerates
 CHUNK_STRINGS = 4096  # strings per batch-evaluator call, so memory stays bounded
 # `--method auto`: enumeration costs what the batch evaluators were measured to
 # take per string (pipeline.auto_length: the real path, float64, limbs or Python
-# ints); without a measurement, about ENUMERATION_S_PER_OP seconds per evaluator
-# operation (work per string x strings). The SAT path (lowering, encoding and
-# solving) costs about SAT_S_PER_GATE seconds per estimated miter gate.
-# Checked on the example library and the Tracr models by bench/methods.py.
-ENUMERATION_S_PER_OP = 7e-8
-SAT_S_PER_GATE = 5e-5
+# ints); once the miter is lowered, encoding and solving it cost about
+# SAT_S_PER_GATE seconds per gate of its circuit (measured on easy miters: a low
+# estimate, which is the safe side, see `pipeline.auto_length`). Checked on the
+# example library and the Tracr models by bench/methods.py.
+SAT_S_PER_GATE = 1e-4
 
 
 def string_count(case, n: int) -> int:
     return len(case.alphabet) ** n
 
 
-def enumeration_seconds(case, n: int, seconds_per_string: Optional[float] = None) -> float:
-    """The estimated time to check every string of length n on both models: from
-    the measured seconds per string when given, else from the models' shapes."""
-    if seconds_per_string is not None:
-        return string_count(case, n) * seconds_per_string
-    work = sum(kind_of(m).work_per_string(m, n, case.outputs) for m in (case.left, case.right))
-    return string_count(case, n) * work * ENUMERATION_S_PER_OP
+def enumeration_seconds(case, n: int, seconds_per_string: float) -> float:
+    """The estimated time to check every string of length n on both models, from the
+    measured seconds per string."""
+    return string_count(case, n) * seconds_per_string
 
 
-def sat_seconds(case, n: int) -> float:
-    """The estimated time of the SAT path (lowering, encoding, solving) at length n."""
-    gates = sum(kind_of(m).gates_estimate(m, n, case.outputs) for m in (case.left, case.right))
-    return gates * SAT_S_PER_GATE
+def sat_seconds(miter) -> float:
+    """The estimated time to encode and solve a lowered miter, from its real size (the
+    gates of its circuit); 0 for a miter that is constant."""
+    if miter.circuit.const_value(miter.diff) is not None:
+        return 0.0
+    return len(miter.circuit.gates) * SAT_S_PER_GATE
 
 
 def check_enumerable(case, n: int):

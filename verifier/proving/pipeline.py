@@ -16,11 +16,13 @@ on the exact evaluators before it is reported."""
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from typing import Callable, Optional
 
 import numpy as np
 
+from ..core.ir import OutOfTime
 from ..core.models import Case
 from ..errors import InternalError
 from . import certify, exhaustive
@@ -97,23 +99,33 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
     float64, limbs or Python ints, and how many residual rows are distinct);
     when the sampling pass's few strings put it above AUTO_ENUMERATE_S, one
     chunk of random strings (the size enumeration uses) is timed too, a far
-    closer estimate on models whose rows repeat. A cheap length (under
-    AUTO_ENUMERATE_S and below the SAT estimate) is enumerated. Otherwise the
-    SAT path runs first with the estimate as its budget, and enumeration only
-    if SAT did not decide within it: the length then costs at most about twice
-    the faster method (SAT within the budget is the faster one; past it,
-    enumeration was, and the attempt cost as much again)."""
+    closer estimate on models whose rows repeat. That estimate is the SAT path's
+    budget: the miter is lowered within it (a lowering that runs past it gives
+    up, `ir.OutOfTime`, and the length is enumerated), then its real size
+    estimates encoding and solving (`exhaustive.sat_seconds`). A cheap length
+    (enumeration under AUTO_ENUMERATE_S and below that estimate) is enumerated;
+    otherwise the SAT path runs on within the budget, and enumeration only if
+    SAT did not decide: the length then costs at most about twice the faster
+    method. Under --certify a constant miter counts as dear (its proof is that
+    of the miter built without rewriting; enumeration certifies by itself)."""
     if exhaustive.enumeration_seconds(case, n, seconds_per_string) > AUTO_ENUMERATE_S:
         word, seconds_per_string = calibrate(case, n, stages.sample.seed)
         if word is not None:
             return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True,
                                 backing="replay"), word
     budget = exhaustive.enumeration_seconds(case, n, seconds_per_string)
-    if budget <= min(AUTO_ENUMERATE_S, exhaustive.sat_seconds(case, n)):
-        return enumerate_length(case, n, deadline, start)
     attempt = time.monotonic() + budget
-    outcome = sat_length(case, n, stages, deadline, start, certify_trivial,
-                         attempt=attempt if deadline is None else min(deadline, attempt))
+    attempt = attempt if deadline is None else min(deadline, attempt)
+    try:
+        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=attempt)
+    except OutOfTime:
+        return enumerate_length(case, n, deadline, start)
+    sat = exhaustive.sat_seconds(miter)
+    if stages.certify.enabled and certify_trivial and miter.circuit.const_value(miter.diff) == 0:
+        sat = math.inf
+    if budget <= min(AUTO_ENUMERATE_S, sat):
+        return enumerate_length(case, n, deadline, start)
+    outcome = sat_length(case, n, stages, deadline, start, certify_trivial, attempt=attempt, miter=miter)
     if outcome[0].status != "unknown" or (deadline is not None and time.monotonic() >= deadline):
         return outcome
     return enumerate_length(case, n, deadline, start)
@@ -130,12 +142,12 @@ def calibrate(case: Case, n: int, seed: int) -> tuple:
 
 
 def sat_length(case: Case, n: int, stages: Stages, deadline, start: float, certify_trivial: bool = True,
-               attempt=None):
-    """Length n by the SAT path: the miter (a `trivial` one certified apart with
-    --certify and `certify_trivial`, within `deadline`), then sweeping and
-    solving within `attempt` (auto's budget) or `deadline`."""
+               attempt=None, miter=None):
+    """Length n by the SAT path: the miter (built here unless given; a `trivial` one
+    certified apart with --certify and `certify_trivial`, within `deadline`), then
+    sweeping and solving within `attempt` (auto's budget) or `deadline`."""
     solve_by = deadline if attempt is None else attempt
-    miter = build_miter(case, n, rewrite=stages.miter.rewrite)
+    miter = build_miter(case, n, rewrite=stages.miter.rewrite) if miter is None else miter
     if miter.circuit.const_value(miter.diff) == 0:
         if stages.certify.enabled and certify_trivial:
             return certify_trivial_length(case, n, deadline, start, miter_options=stages.miter,

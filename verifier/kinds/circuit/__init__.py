@@ -13,14 +13,8 @@ def describe(model: Circuit) -> str:
     return f"circuit (builtin {model.family})" if model.kind == "builtin" else f"circuit ({model.kind})"
 
 
-def work_per_string(model: Circuit, n: int, outputs: str) -> int:
-    """A netlist's gate inputs."""
-    return sum(len(gate.inputs) + 1 for gate in model.netlist(n).gates)
-
-
 KIND = ModelKind(
     key="circuit", model_type=Circuit,
     load=lambda body, path, prefix, alphabet, outputs, warn: load_circuit(body, path, prefix, alphabet, outputs),
     run=evaluate.run, run_batch=batch.run_batch, lower=lower.lower, describe=describe,
-    check_length=lambda model, n, outputs: model.netlist(n),
-    work_per_string=work_per_string, gates_estimate=work_per_string)
+    check_length=lambda model, n, outputs: model.netlist(n))

@@ -23,26 +23,6 @@ def classes(model: Rasp):
     return model.labels if model.readout == "classes" else None
 
 
-def work_per_string(model: Rasp, n: int, outputs: str) -> int:
-    """Table look-ups of one evaluation: n per S-Op, n^2 per selector."""
-    return sum(n if node.is_sop else n * n for node in model.program.nodes) + 1
-
-
-def gates_estimate(model: Rasp, n: int, outputs: str) -> int:
-    """About the gates of the lowering: per position the table sizes, per (query, key)
-    pair the query's values, per aggregate n^2 counts."""
-    total = 0
-    for node in model.program.nodes:
-        width = len(node.table) if node.table else len(node.domain) or 1
-        if node.op == "select":
-            total += n * n * (len(model.program.node(node.refs["queries"]).domain) + 1) + n * width
-        elif node.op in ("aggregate", "selector_width"):
-            total += n * n * (n + len(node.domain))
-        else:
-            total += n * width
-    return total + 1
-
-
 def values(model: Rasp, word, alphabet, outputs: str) -> list:
     """The program's value at each read position ("undefined" where it is)."""
     read = evaluate.trace_values(model, word)[model.program.output]
@@ -53,5 +33,4 @@ def values(model: Rasp, word, alphabet, outputs: str) -> list:
 KIND = ModelKind(
     key="rasp", model_type=Rasp, load=load_rasp, run=evaluate.run, run_batch=batch.run_batch,
     lower=lower.lower, lower_care=lower.lower_care, describe=lambda model: "rasp",
-    check_length=check_length, classes=classes, work_per_string=work_per_string,
-    gates_estimate=gates_estimate, values=values)
+    check_length=check_length, classes=classes, values=values)

@@ -46,5 +46,4 @@ KIND = ModelKind(
     lower=lambda model, circuit, outputs, style, rewrite: lower.lower_transformer(
         model, circuit, outputs, style, rewrite=rewrite),
     describe=lambda model: "transformer", check_length=check_length, classes=classes,
-    work_per_string=cost.work_per_string, gates_estimate=cost.gates_estimate,
     size_check=cost.size_check, trace=evaluate.trace, values=values)

@@ -1,38 +1,11 @@
-"""What a transformer costs, for `--method auto` and the size guards: the
-arithmetic of one exact evaluation and an upper estimate of its lowering."""
+"""What a transformer costs to lower, for the size guard: an upper estimate of the
+gates of its lowering (`--method auto` reads the real lowered size, `exhaustive.sat_seconds`)."""
 
 from __future__ import annotations
 
 from ...casefile.limits import MAX_MITER_GATES
 from ...core.models import Attention, LayerNorm, Transformer
 from ...errors import UserError
-from . import sequence
-
-
-def work_per_string(model: Transformer, n: int, outputs: str) -> int:
-    """Arithmetic operations of one evaluation at length n: multiply-adds of the
-    affine maps, attention scores and weighted sums over all positions."""
-    N = sequence.layout(model, n, outputs).N
-    d = model.d_model
-    per_position = d
-    for block in model.blocks:
-        if isinstance(block, LayerNorm) or block.norm is not None:
-            per_position += 4 * d  # mean, squares, the root, the scaled outputs
-        if isinstance(block, LayerNorm):
-            continue
-        if isinstance(block, Attention):
-            for head in block.heads:
-                dq, dv = len(head.wq), len(head.wv)
-                per_position += d * (2 * dq + dv) + N * (dq + dv) + dv * d
-        else:
-            per_position += 2 * d * len(block.w1)
-    return N * per_position
-
-
-def gates_estimate(model: Transformer, n: int, outputs: str) -> int:
-    """About the gates the model lowers to at length n: each multiply-add is about
-    one gate per bit of its words."""
-    return work_per_string(model, n, outputs) * model.number_format.width
 
 
 def estimate_gates(model: Transformer, n: int) -> int:
