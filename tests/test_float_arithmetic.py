@@ -97,6 +97,42 @@ def test_float_round_exact(style, rounding):
 
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_div_round_const_binade_edges(style, rounding, threshold_path):
+    """A quotient by a constant over an 11-bit numerator in a format of 2 significant bits
+    and exponents -3..5: every binade boundary, every tie between neighbouring values, the
+    subnormals and saturation at MAX = 3 * 2^8 are hit, by both constructions."""
+    b = Bench(11, style)
+    num = b.signed(11)
+    fmt = FloatFormat(2, -3, 5, rounding)
+    nv = b.value(num)
+    built, wanted = [], []
+    for d in (1, 3, 4, 5, 7):
+        built.append(b.ar.div_round_const(num, d, fmt))
+        wanted.append(exact([nv], lambda n: fmt.round_k(n, d)))
+    for got, want, d in zip(b.values(built), wanted, (1, 3, 4, 5, 7)):
+        assert (got == want).all(), d
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float_round_exact_edges(style, rounding):
+    """`_round_exact` on small forms at the format's edges: sums at +-MAX (values, kept),
+    one past MAX (saturates), a tie between two values, the smallest subnormal."""
+    b = Bench(2, style)
+    x, y = b.unsigned(1), b.unsigned(1)
+    fmt = FloatFormat(2, -2, 2, rounding)  # values k * 2^-2: 0..3, then 2..3 << s; MAX = 3 << 4 = 48
+    spacing = 1 << 4
+    cases = [([(2 * fmt.kmax, x)], fmt.kmin), ([(spacing, x), (fmt.kmax, y)], 0), ([(5, x), (1, y)], 4),
+             ([(1, x)], 0), ([(fmt.kmax, x), (-1, y)], 1)]
+    values = b.values([x, y])
+    built = [b.ar.round_linear(terms, const, 0, fmt) for terms, const in cases]
+    for word, (terms, const) in zip(b.values(built), cases):
+        want = exact(values, lambda u, v: fmt.round_k(const + sum(c * z for (c, _), z in zip(terms, (u, v)))))
+        assert (word == want).all(), (terms, const)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_float_div_round(style, rounding):
     """Every numerator of a signed 6-bit word over every denominator in [1, 8]: exact ties
     (odd / 2, ...) in every binade of the small formats."""
