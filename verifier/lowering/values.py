@@ -328,8 +328,10 @@ class Values:
         default = self._common(table)
         direct = sum(naf_digits(coef * (k - default)) for k in table.values.values())
         lo, hi = self.bounds(table)
-        shared = functools.reduce(math.gcd, table.values.values())
-        zeros = (shared & -shared).bit_length() - 1  # low bits 0 in every value: constant bits of a select
+        zeros = 0
+        if self.style == "adder":  # low bits 0 in every value are constant bits of a select: no adder inputs
+            shared = functools.reduce(math.gcd, table.values.values())
+            zeros = (shared & -shared).bit_length() - 1
         if direct <= width_of(lo >> zeros, hi >> zeros) * naf_digits(coef):
             terms = [(coef * (k - default), self.arith.bit_word(self._selector(table.deps, c)))
                      for c, k in table.values.items() if k != default]
