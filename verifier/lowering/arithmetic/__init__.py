@@ -35,13 +35,13 @@ the form, n: words, levels: distinct output values):
 | `equal` | O(w) xnor + and | two gates |
 | `maximum` | n-1 compare-and-select, O(n w) | O(n^2) comparison gates + and-or |
 | `round_linear` | tree, shift, increment, clamp O(w) | bits as mod indicators; a saturating clamp is two thermometers inside each bit's gate |
-| `div_round` (word) | restoring division O(w^2) | one comparison per quotient level |
-| `div_round_const` | power of two: `round_linear`; else restoring division by the constant, O(w^2) (folded) | up to w^2 levels one thermometer per level, else mod indicators, O(w) thermometers per bit |
+| `div_round` (word) | non-restoring division O(w^2) | one comparison per quotient level |
+| `div_round_const` | power of two: `round_linear`; else non-restoring division by the constant, O(w^2) (folded) | up to w^2 levels one thermometer per level, else mod indicators, O(w) thermometers per bit |
 | `lookup` | per level a chain O(w) + or of runs | per level one thermometer, one gate per bit |
 | `round_linear`, `div_round_const` (float) | tree, then per binade O(P) increment + O(w) leading-one chains | per value one thermometer (at most w_L w levels), else per binade P + 2 mod indicators + 2 thermometers |
 | `div_round_const` (float, few values) | per value of the format in range one chain O(w) | as above |
 | `round_linear` of a value already in the format | none: the word itself (`_round_exact`) | none |
-| `div_round` (float) | restoring division O(w^2), then as above | one comparison per value of the format in the range |
+| `div_round` (float) | non-restoring division O(w^2), then as above | one comparison per value of the format in the range |
 | `sqrt_round` | restoring square root O(w^2), then as above | per value of the result one thermometer |
 
 Float formats (spec 2.1) use the same words: a float value is a grid index on

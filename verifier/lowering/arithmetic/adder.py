@@ -1,6 +1,6 @@
 """The adder style (for SAT, fewest clauses): linear forms through a column
 compressor tree, comparisons by sign or lexicographic chains, rounding by shift and
-increment, division by restoring long division. No operation depends on the size of
+increment, division by non-restoring long division. No operation depends on the size of
 a word's range: costs are polynomial in the widths (see the package docstring)."""
 
 from __future__ import annotations
@@ -311,7 +311,7 @@ class AdderArithmetic(Arithmetic):
 
     def div_round(self, num: Word, den: Word, fmt: NumberFormat, lo: int, hi: int) -> Word:
         """fmt.round_k(num, den) for den >= 1, the rounded quotient guaranteed in [lo, hi]:
-        restoring long division, then the overflow."""
+        long division (`_long_divide`), then the overflow."""
         assert den.lo >= 1, "div_round needs a positive denominator"
         if fmt.is_float:
             return self._float_divide(num, den, fmt, lo, hi)
@@ -322,24 +322,25 @@ class AdderArithmetic(Arithmetic):
         return self._overflow(self._divide(num, den, mode, qlo, qhi), fmt)
 
     def _float_divide(self, num: Word, den: Word, fmt, lo: int, hi: int) -> Word:
-        """R(num / den) of a float format, the exact quotient guaranteed in [lo, hi]: restoring
-        division into floor(num / den) and the remainder r, whose comparisons with den give the
-        fraction's flags, then `_round_parts`."""
+        """R(num / den) of a float format, the exact quotient guaranteed in [lo, hi]: long
+        division into floor(num / den) and the remainder r; the fraction's flags [2r > den] and
+        [2r = den] from the one word 2r - den (its sign and its zero test), then `_round_parts`."""
         corners = [n // d for n in (num.lo, num.hi) for d in (den.lo, den.hi)]
         qlo, qhi = max(lo, min(corners)), min(hi, max(corners))
         assert qlo <= qhi, "the quotient range given is inconsistent with the operands"
         quotient, rest = self._long_divide(num, den, qlo, qhi)
         q = self._linear_in([(1, quotient)], qlo, qlo, qhi)
         c = self.circuit
-        above = self.at_least([(2, rest), (-1, den)], -1)
-        half = c.and_(self.at_least([(2, rest), (-1, den)]), c.not_(above))
+        twice = self._linear_in([(2, rest), (-1, den)], 0, -den.hi, den.hi - 2)  # 0 <= r < den
+        half = c.not_(c.or_(*twice.bits))
+        above = c.and_(c.not_(twice.bits[-1]), c.not_(half))
         frac = (c.or_(*rest.bits), above, half)
         return self._round_parts(q, frac, fmt, fmt.round_k(qlo), fmt.round_k(hi))
 
     def _div_round_const(self, num: Word, d: int, fmt: NumberFormat, qlo: int, qhi: int) -> Word:
-        """A power of two is a rounded shift (`round_linear`); any other d is restoring division
-        by the constant word d: each trial subtraction of 2^i * d is an addition of a constant,
-        folded by the IR into a carry chain."""
+        """A power of two is a rounded shift (`round_linear`); any other d is long division
+        by the constant word d (`_long_divide`: d's constant bits XOR a step's sign are that
+        sign or its negation, so each step adds no XOR gates)."""
         if d & (d - 1) == 0:
             return self.round_linear([(1, num)], 0, d.bit_length() - 1, fmt)
         if fmt.is_float and count_values(fmt, qlo, qhi) <= width_of(num.lo, num.hi) * width_of(qlo, qhi):
@@ -373,7 +374,7 @@ class AdderArithmetic(Arithmetic):
         return self._word(qbits + [c.false], 0, qhi - base), rest
 
     def _divide(self, num: Word, den: Word, mode: str, qlo: int, qhi: int) -> Word:
-        """Restoring division of N = num - base*den >= 0 (base = qlo - 1, or qlo for floor) into
+        """Long division (`_long_divide`) of N = num - base*den >= 0 (base = qlo - 1, or qlo for floor) into
         quotient bits, then the rounding increment from the remainder."""
         c = self.circuit
         base = qlo if mode == "floor" else qlo - 1
