@@ -71,12 +71,24 @@ class _Lowerer(Values):
     def _refold(self, deps, array) -> Folded:
         return folding.trimmed(deps, narrow(array), self.alphabet)
 
-    def linear_map(self, x, matrix, bias):
-        """R(W x + b): on a folded vector the batch evaluator's affine map, else per row."""
-        f = self.folded(x)
-        if f is not None:
-            return self._refold(f.deps, self.run.affine(f.array, matrix, bias))
-        return self.matvec(matrix, bias, x)
+    def positionwise(self, h, rows, generic) -> list:
+        """A map of every position's vector: `rows` (row-wise on integer arrays) on all the
+        folded positions at once (their arrays stacked, one call, then split), `generic` on
+        each of the others."""
+        folded = [self.folded(x) for x in h]
+        out = [None] * len(h)
+        stacked = [p for p, f in enumerate(folded) if f is not None]
+        if stacked:
+            arrays = [folded[p].array for p in stacked]
+            result = narrow(rows(np.concatenate(arrays)))
+            for p, part in zip(stacked, np.split(result, np.cumsum([len(a) for a in arrays])[:-1])):
+                out[p] = self._refold(folded[p].deps, part)
+        return [v if v is not None else generic(x) for v, x in zip(out, h)]
+
+    def linear_map(self, h, matrix, bias) -> list:
+        """R(W x + b) at every position: the batch evaluator's affine map on folded vectors,
+        else per row."""
+        return self.positionwise(h, lambda a: self.run.affine(a, matrix, bias), lambda x: self.matvec(matrix, bias, x))
 
     # -- the walk ------------------------------------------------------------------
 
@@ -144,9 +156,9 @@ class _Lowerer(Values):
         if not used:
             return [[] for _ in range(N)]
         wv, bv = tuple(head.wv[j] for j in used), tuple(head.bv[j] for j in used)
-        Q = [self.linear_map(x, head.wq, head.bq) for x in h]
-        K = [self.linear_map(x, head.wk, head.bk) for x in h]
-        V = [self.linear_map(x, wv, bv) for x in h]
+        Q = self.linear_map(h, head.wq, head.bq)
+        K = self.linear_map(h, head.wk, head.bk)
+        V = self.linear_map(h, wv, bv)
         constant = [k.array for k in K if isinstance(k, Folded) and not k.deps]
         keys = np.concatenate(constant) if len(constant) == N else None  # [N, d_k]: every key a constant
         if head.mask == "causal":
@@ -306,52 +318,59 @@ class _Lowerer(Values):
         used = [[j for j in range(len(head.wv)) if any(row[j] for row in head.wo)] for head in block.heads]
         heads = [self.head(head, h, u) for head, u in zip(block.heads, used)]
         wo = tuple(tuple(head.wo[i][j] for head, u in zip(block.heads, used) for j in u) for i in range(len(block.bo)))
-        out = []
-        for p in range(len(h)):
-            parts = [a_h[p] for a_h in heads]
-            joint = self._jointly(parts) if parts else None
-            if joint is not None:
-                deps, folded = joint
-                a = np.concatenate([folding.expand(f, deps, self.alphabet) for f in folded], axis=1)
-                out.append(self._refold(deps, self.run.affine(a, wo, block.bo)))
-                continue
-            a = [v for part in parts for v in self.values(part)]
-            out.append([self.affine(list(zip(row, a)), bo) for row, bo in zip(wo, block.bo)])
-        return out
+        a = [self._joined([a_h[p] for a_h in heads], lambda *parts: [v for part in parts for v in part])
+             for p in range(len(h))]
+        return self.positionwise(a, lambda rows: self.run.affine(rows, wo, block.bo), lambda x: self.matvec(wo, block.bo, x))
+
+    def _joined(self, vectors, generic):
+        """The vectors side by side as one Folded vector over their joint positions when they
+        fold jointly, else generic(*their values)."""
+        joint = self._jointly(vectors)
+        if joint is None:
+            return generic(*(self.values(x) for x in vectors))
+        deps, folded = joint
+        return Folded(deps, np.concatenate([folding.expand(f, deps, self.alphabet) for f in folded], axis=1))
 
     def mlp(self, block, h) -> list:
-        out = []
-        for x in h:
-            f = self.folded(x)
-            if f is not None:
-                out.append(self._refold(f.deps, self.run.mlp_rows(block, f.array)))
-                continue
+        def generic(x):
             u = [self.activation(block.activation, z) for z in self.matvec(block.w1, block.b1, x)]
-            out.append(self.matvec(block.w2, block.b2, u))
-        return out
+            return self.matvec(block.w2, block.b2, u)
 
-    def norm(self, norm: LayerNorm, x):
-        """Layer norm at one position: the batch evaluator's on a folded vector, else `layer_norm`."""
-        f = self.folded(x)
-        if f is not None:
-            return self._refold(f.deps, self.run.layer_norm(norm, f.array))
-        return self.layer_norm(norm, x)
+        return self.positionwise(h, lambda a: self.run.mlp_rows(block, a), generic)
 
-    def residual(self, x, o):
-        """S(h + o) at one position, each sum R(a + b) with one rounding by 1 (spec 3)."""
-        joint = self._jointly([x, o])
-        if joint is not None:
-            deps, (a, b) = joint
-            total = add(folding.expand(a, deps, self.alphabet), folding.expand(b, deps, self.alphabet))
-            return self._refold(deps, self.fmt.round_k(total, 1))
-        x, o = self.values(x), self.values(o)
-        out = [None] * len(x)
-        for deps, members in self._groups([[a, b] for a, b in zip(x, o)]).items():
+    def norm(self, norm: LayerNorm, h) -> list:
+        """Layer norm at every position: the batch evaluator's on folded vectors, else `layer_norm`."""
+        return self.positionwise(h, lambda a: self.run.layer_norm(norm, a), lambda x: self.layer_norm(norm, x))
+
+    def residual(self, h, out) -> list:
+        """S(h + o) at every position, each sum R(a + b) with one rounding by 1 (spec 3): by
+        numpy on the positions where both fold jointly, else `_residual`."""
+        d = self.model.d_model
+        pairs = [self._joined([x, o], lambda x, o: (x, o)) for x, o in zip(h, out)]
+        return self.positionwise(pairs, lambda ab: self.fmt.round_k(add(ab[:, :d], ab[:, d:]), 1),
+                                 lambda pair: self._residual(*pair))
+
+    def _residual(self, x: list, o: list) -> list:
+        """S(x + o) of two vectors of values: a dim that adds the constant 0 is kept, the dims
+        whose two tables are jointly small by numpy (grouped by the positions they read), the
+        others by `round_linear`."""
+        out = [a if self._plus_zero(a, b) else None for a, b in zip(x, o)]
+        rest = [j for j, v in enumerate(out) if v is None]
+        for deps, found in self._groups([[x[j], o[j]] for j in rest]).items():
+            members = [rest[k] for k in found]
             a = folding.expand(folding.fold([x[j] for j in members], self.alphabet, self.table_limit), deps, self.alphabet)
             b = folding.expand(folding.fold([o[j] for j in members], self.alphabet, self.table_limit), deps, self.alphabet)
             for j, table in zip(members, folding.unfold(Folded(deps, narrow(self.fmt.round_k(add(a, b), 1))), self.alphabet)):
                 out[j] = table
         return [v if v is not None else self.round_linear([(1, a), (1, b)], 0, 0) for v, a, b in zip(out, x, o)]
+
+    def _plus_zero(self, a: Value, b: Value) -> bool:
+        """Whether R(a + b) is a itself: b is the constant 0 and a lies in the fixed-point
+        format's range (so neither R nor S changes it)."""
+        if self.fmt.is_float or not (isinstance(b, Table) and b.constant == 0):
+            return False
+        lo, hi = self.bounds(a)
+        return self.fmt.kmin <= lo and hi <= self.fmt.kmax
 
     def layer_norm(self, norm: LayerNorm, x) -> list:
         """y at one position (spec 3.3), as the exact evaluator computes it: mu = R(sum x / d),
@@ -428,9 +447,9 @@ def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, st
     h = low.embedding(n, lay)
     for block in model.blocks:
         if isinstance(block, LayerNorm):
-            h = [low.norm(block, x) for x in h]
+            h = low.norm(block, h)
             continue
-        y = h if block.norm is None else [low.norm(block.norm, x) for x in h]
+        y = h if block.norm is None else low.norm(block.norm, h)
         out = low.attention(block, y) if isinstance(block, Attention) else low.mlp(block, y)
-        h = [low.residual(x, o) for x, o in zip(h, out)] if block.residual else out
+        h = low.residual(h, out) if block.residual else out
     return [bit for p in lay.read for bit in low.readout(low.values(h[p]))]
