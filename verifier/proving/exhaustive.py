@@ -58,10 +58,16 @@ def word_chunks(alphabet_size: int, n: int, chunk: int = CHUNK_STRINGS):
     """Every string of length n as symbol-index arrays [B, n], in lexicographic
     order, at most `chunk` strings at a time."""
     total = alphabet_size ** n
-    powers = alphabet_size ** np.arange(n - 1, -1, -1, dtype=np.int64)
     for first in range(0, total, chunk):
-        index = np.arange(first, min(first + chunk, total), dtype=np.int64)
-        yield (index[:, None] // powers) % alphabet_size
+        yield words_at(alphabet_size, n, first, min(chunk, total - first))
+
+
+def words_at(alphabet_size: int, n: int, first: int, count: int) -> np.ndarray:
+    """The strings of length n numbered first .. first + count - 1 in lexicographic
+    order, as symbol indices [count, n]."""
+    powers = alphabet_size ** np.arange(n - 1, -1, -1, dtype=np.int64)
+    index = np.arange(first, first + count, dtype=np.int64)
+    return (index[:, None] // powers) % alphabet_size
 
 
 def first_disagreement(case, words: np.ndarray) -> Optional[list]:

@@ -36,6 +36,7 @@ from .witness import replay, simplest
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
 AUTO_ENUMERATE_S = 2.0  # `auto` enumerates outright below this estimate (and below the SAT estimate)
+AUTO_LOWERING_SHARE = 0.5  # `auto` lowers the miter within this share of the enumeration's estimate
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
 SWEEP_MIN_S = 1.0  # or this many seconds if that is more
@@ -100,8 +101,10 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
     when the sampling pass's few strings put it above AUTO_ENUMERATE_S, one
     chunk of random strings (the size enumeration uses) is timed too, a far
     closer estimate on models whose rows repeat. That estimate is the SAT path's
-    budget: the miter is lowered within it (a lowering that runs past it gives
-    up, `ir.OutOfTime`, and the length is enumerated), then its real size
+    budget: the miter is lowered within AUTO_LOWERING_SHARE of it (a lowering
+    that runs past that gives up, `ir.OutOfTime`, and the length is enumerated:
+    a lowering that costs more than half the enumeration leaves SAT little to
+    win and must not double the length's cost), then its real size
     estimates encoding and solving (`exhaustive.sat_seconds`). A cheap length
     (enumeration under AUTO_ENUMERATE_S and below that estimate) is enumerated;
     otherwise the SAT path runs on within the budget, and enumeration only if
@@ -114,10 +117,10 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
             return LengthResult(n, "counterexample", "sampling", time.monotonic() - start, certified=True,
                                 backing="replay"), word
     budget = exhaustive.enumeration_seconds(case, n, seconds_per_string)
-    attempt = time.monotonic() + budget
-    attempt = attempt if deadline is None else min(deadline, attempt)
+    now = time.monotonic()
+    attempt = now + budget if deadline is None else min(deadline, now + budget)
     try:
-        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=attempt)
+        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=min(attempt, now + AUTO_LOWERING_SHARE * budget))
     except OutOfTime:
         return enumerate_length(case, n, deadline, start)
     sat = exhaustive.sat_seconds(miter)
@@ -132,10 +135,16 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
 
 
 def calibrate(case: Case, n: int, seed: int) -> tuple:
-    """(a disagreement or None, seconds per string) on one chunk of
-    `exhaustive.CHUNK_STRINGS` random strings of length n, seeded by (seed, n)."""
+    """(a disagreement or None, seconds per string) on one chunk of the enumeration:
+    `exhaustive.CHUNK_STRINGS` strings of length n consecutive in lexicographic
+    order from a random one, seeded by (seed, n). Consecutive strings share
+    prefixes, so their residual rows repeat as the enumeration's do (a chunk of
+    independent random strings cost 2 to 3 times as much per string on
+    Shuffle-Dyck-2)."""
     rng = np.random.default_rng([seed, n, 1])
-    words = rng.integers(0, len(case.alphabet), size=(exhaustive.CHUNK_STRINGS, n))
+    total = exhaustive.string_count(case, n)
+    count = min(exhaustive.CHUNK_STRINGS, total)
+    words = exhaustive.words_at(len(case.alphabet), n, int(rng.integers(0, total - count + 1)), count)
     timed = time.monotonic()
     word = exhaustive.first_disagreement(case, words)
     return word, (time.monotonic() - timed) / len(words)
