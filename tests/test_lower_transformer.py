@@ -127,6 +127,10 @@ def test_position_only_scores_all_strings(head_type, mask):
         for _ in range(2):
             word = [rng.choice(BINARY) for _ in range(11)]
             assert cnf_bits(model, BINARY, "every", word) == kinds.run(model, word, BINARY, "every"), word
+    # values near 2^62: the folded arrays, products and weighted sums go to Python ints
+    wide = position_only_transformer(random.Random(hash((head_type, mask)) % 1000), BINARY, head_type, mask,
+                                     number_format=NumberFormat(8, 58))
+    check_all_strings(wide, BINARY, 4, "every")
 
 
 # -- hand-written models ------------------------------------------------------

@@ -16,7 +16,6 @@ on the exact evaluators before it is reported."""
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from typing import Callable, Optional
 
@@ -36,7 +35,7 @@ from .witness import replay, simplest
 ENUMERATE_UP_TO = 4096  # strings per length checked exhaustively by the sampling pass
 RANDOM_SAMPLES = 512  # strings per length otherwise
 AUTO_ENUMERATE_S = 2.0  # `auto` enumerates outright below this estimate (and below the SAT estimate)
-AUTO_LOWERING_SHARE = 0.5  # `auto` lowers the miter within this share of the enumeration's estimate
+AUTO_SAT_SHARE = 0.5  # `auto` tries SAT when its estimate is within this share of the enumeration's
 EASY_CONFLICTS = 10_000  # a miter the solver decides within this many conflicts is not swept
 SWEEP_SHARE = 1.0  # sweeping may take this many times as long as that budgeted attempt took,
 SWEEP_MIN_S = 1.0  # or this many seconds if that is more
@@ -101,16 +100,17 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
     when the sampling pass's few strings put it above AUTO_ENUMERATE_S, one
     chunk of random strings (the size enumeration uses) is timed too, a far
     closer estimate on models whose rows repeat. That estimate is the SAT path's
-    budget: the miter is lowered within AUTO_LOWERING_SHARE of it (a lowering
-    that runs past that gives up, `ir.OutOfTime`, and the length is enumerated:
-    a lowering that costs more than half the enumeration leaves SAT little to
-    win and must not double the length's cost), then its real size
-    estimates encoding and solving (`exhaustive.sat_seconds`). A cheap length
-    (enumeration under AUTO_ENUMERATE_S and below that estimate) is enumerated;
-    otherwise the SAT path runs on within the budget, and enumeration only if
-    SAT did not decide: the length then costs at most about twice the faster
-    method. Under --certify a constant miter counts as dear (its proof is that
-    of the miter built without rewriting; enumeration certifies by itself)."""
+    budget. The miter is lowered within AUTO_SAT_SHARE of it (a lowering that
+    runs past that gives up, `ir.OutOfTime`); SAT is tried when the lowering's
+    time plus the encoding and solving its real size calls for
+    (`exhaustive.sat_seconds`) is within AUTO_SAT_SHARE of the enumeration, or
+    when the miter is constant (`trivial`, nothing left to do), and goes on
+    within the budget; otherwise, and when SAT did not decide within the
+    budget, the length is enumerated. A length so costs at most about twice
+    the faster method, and about 1.5 times where the lowering alone tells SAT
+    will not win. Under --certify a constant miter counts as SAT only past
+    AUTO_ENUMERATE_S (its certificate is a proof of the miter built without
+    rewriting; an enumeration certifies itself)."""
     if exhaustive.enumeration_seconds(case, n, seconds_per_string) > AUTO_ENUMERATE_S:
         word, seconds_per_string = calibrate(case, n, stages.sample.seed)
         if word is not None:
@@ -120,13 +120,14 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
     now = time.monotonic()
     attempt = now + budget if deadline is None else min(deadline, now + budget)
     try:
-        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=min(attempt, now + AUTO_LOWERING_SHARE * budget))
+        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=min(attempt, now + AUTO_SAT_SHARE * budget))
     except OutOfTime:
         return enumerate_length(case, n, deadline, start)
-    sat = exhaustive.sat_seconds(miter)
-    if stages.certify.enabled and certify_trivial and miter.circuit.const_value(miter.diff) == 0:
-        sat = math.inf
-    if budget <= min(AUTO_ENUMERATE_S, sat):
+    if miter.circuit.const_value(miter.diff) == 0:
+        worth = budget > AUTO_ENUMERATE_S if stages.certify.enabled and certify_trivial else True
+    else:
+        worth = time.monotonic() - now + exhaustive.sat_seconds(miter) <= AUTO_SAT_SHARE * budget
+    if not worth:
         return enumerate_length(case, n, deadline, start)
     outcome = sat_length(case, n, stages, deadline, start, certify_trivial, attempt=attempt, miter=miter)
     if outcome[0].status != "unknown" or (deadline is not None and time.monotonic() >= deadline):

@@ -285,7 +285,8 @@ class _Lowerer(Values):
             if bound >= INT64_SAFE:
                 total = total.astype(object)
             for (w, _), f in zip(picked, folded):
-                total = total + w * folding.expand(f, deps, self.alphabet)
+                part = folding.expand(f, deps, self.alphabet)
+                total = total + w * (part.astype(object) if total.dtype == object else part)  # no int64 product past the bound
             return self._refold(deps, self.fmt.round_k(total, den))
         columns = list(zip(*(self.values(v) for _, v in picked)))
         return [self.divide(self.linear([(w, v) for (w, _), v in zip(picked, column)]), self.const(den), den, None, None)
