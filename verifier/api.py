@@ -85,13 +85,13 @@ def check_length(case: Case, n: int) -> None:
 # -- deciding ----------------------------------------------------------------------
 
 
-def stages(*, sample: bool = True, seed: int = 0, method: str = "auto", rewrite: bool = True,
+def stages(*, sample: bool = True, seed: int = 0, method: str = "auto", rewrite: bool = True, counts: bool = True,
            cardinality: str = EncodingOptions.cardinality, pb: str = EncodingOptions.pb, sweep: bool = True,
            solver: str = DEFAULT_SOLVER, certify: bool = False, proof_dir: Optional[str] = None) -> Stages:
     """The pipeline's options, each given to the stage that reads it; a
     `proof_dir` implies `certify`."""
     return Stages(SampleOptions(sample, seed), ExhaustiveOptions(method),
-                  MiterOptions(rewrite, EncodingOptions(cardinality, pb)), SweepOptions(sweep, seed),
+                  MiterOptions(rewrite, counts, EncodingOptions(cardinality, pb)), SweepOptions(sweep, seed),
                   SolveOptions(solver), CertifyOptions(certify or proof_dir is not None, proof_dir))
 
 
@@ -164,9 +164,9 @@ def length_method(case: Case, n: int, **settings) -> str:
     return pipeline.length_method(case, n, chosen.exhaustive, chosen.sample)
 
 
-def miter(case: Case, n: int, *, rewrite: bool = True) -> Miter:
+def miter(case: Case, n: int, *, rewrite: bool = True, counts: bool = True) -> Miter:
     """Both models at length n in one gate circuit, with the output `diff`."""
-    return build_miter(case, n, rewrite=rewrite)
+    return build_miter(case, n, rewrite=rewrite, counts=counts)
 
 
 def miter_cnf(built: Miter, *, cardinality: str = EncodingOptions.cardinality, pb: str = EncodingOptions.pb) -> MiterCnf:

@@ -93,6 +93,7 @@ def solver_options(function):
 @click.option("--timeout", type=Seconds(), default=None, help="Seconds per case (with --jobs: per length), covering loading, lowering and solving; past it the case is 'unknown' (exit 3).")
 @click.option("--no-sample", is_flag=True, help="Do not use the batch evaluator: no sampling pass before SAT, and --method auto proves by SAT.")
 @click.option("--no-rewrite", is_flag=True, help="Build every transformer sum as a word (no linear-form rewriting).")
+@click.option("--no-counts", is_flag=True, help="No count forms: values of one small-range linear form are not tabulated over it, and its comparisons do not share one sum (docs/lowering.md).")
 @click.option("--no-sweep", is_flag=True, help="Skip SAT sweeping (merging proved-equal nodes) before the final solve.")
 @click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
               help="How an 'equivalent' is proved: 'sat' by the SAT solver, 'exhaustive' by checking every string, 'auto' by the cheaper estimate.")
@@ -107,7 +108,7 @@ def solver_options(function):
 @max_length_option
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a case field, e.g. left.number_format.frac_bits=6 (repeatable).")
 @solver_options
-def prove(cases, pattern, exitfirst, cex_dir, as_json, timeout, no_sample, no_rewrite, no_sweep, method, certify, proof_dir, jobs, dask_address, max_memory,
+def prove(cases, pattern, exitfirst, cex_dir, as_json, timeout, no_sample, no_rewrite, no_counts, no_sweep, method, certify, proof_dir, jobs, dask_address, max_memory,
           junit, max_length, settings, solver, cardinality, pb):
     """Decide every CASE (files or directories) for every listed length."""
     from .report import run_cases
@@ -129,7 +130,8 @@ def prove(cases, pattern, exitfirst, cex_dir, as_json, timeout, no_sample, no_re
     if dask_address is not None:
         check_dask_address(dask_address, jobs)
     settings = dict(solver=solver, cardinality=cardinality, pb=pb, sample=not no_sample, sweep=not no_sweep,
-                    method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite)
+                    method=method, certify=certify, proof_dir=proof_dir, rewrite=not no_rewrite,
+                    counts=not no_counts)
     scheduler = api.prove(selected, jobs=jobs, memory_limit=max_memory, dask=dask_address, timeout=timeout,
                           overrides=overrides, max_length=max_length, **settings)
     record = {"tcverify": __version__, **settings, "timeout": timeout}

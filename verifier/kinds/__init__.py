@@ -51,16 +51,20 @@ def run_batch(model, words: np.ndarray, alphabet, outputs: str) -> np.ndarray:
     return np.asarray(kind_of(model).run_batch(model, words, tuple(alphabet), outputs)).astype(np.uint8)
 
 
-def lower_model(model, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True) -> list:
+def lower_model(model, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True,
+                counts: bool = True) -> list:
     """IR nodes of the model's output bits at length `circuit.length`; `rewrite`: keep
-    a transformer's linear forms linear (see `kinds/transformer/lower.py`)."""
-    return kind_of(model).lower(model, circuit, outputs, style, rewrite)
+    a transformer's linear forms linear (see `kinds/transformer/lower.py`); `counts`: values
+    of one small-range linear form as count forms, comparisons on its shared sum
+    (`lowering/counts.py`)."""
+    return kind_of(model).lower(model, circuit, outputs, style, rewrite, counts)
 
 
-def lower_model_care(model, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True):
+def lower_model_care(model, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True,
+                     counts: bool = True):
     """(output bit nodes, undefined nodes): a bit whose undefined node is 1 is not compared."""
     kind = kind_of(model)
     if kind.lower_care is not None:
-        return kind.lower_care(model, circuit, outputs, style, rewrite)
-    bits = kind.lower(model, circuit, outputs, style, rewrite)
+        return kind.lower_care(model, circuit, outputs, style, rewrite, counts)
+    bits = kind.lower(model, circuit, outputs, style, rewrite, counts)
     return bits, [circuit.false] * len(bits)

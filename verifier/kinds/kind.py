@@ -13,10 +13,10 @@ class ModelKind:
     - `key`: the case-file key (`transformer:`, `circuit:`, ...); `model_type` the dataclass.
     - `load(body, path, prefix, alphabet, outputs, warn)` -> model.
     - `run(model, word, alphabet, outputs)` -> bits (exact); `run_batch(model, words, alphabet,
-      outputs)` -> bool array [B, bits]; `lower(model, circuit, outputs, style, rewrite)` -> IR nodes.
+      outputs)` -> bool array [B, bits]; `lower(model, circuit, outputs, style, rewrite, counts)` -> IR nodes.
     - A model may leave output bits *undefined* (not compared, docs/case-format.md): `run` gives
       None for such a bit, `run_batch` `UNDEFINED`, and `lower_care(model, circuit, outputs,
-      style, rewrite)` -> (bits, undefined nodes) says where; a kind without it is defined everywhere.
+      style, rewrite, counts)` -> (bits, undefined nodes) says where; a kind without it is defined everywhere.
     - `check_length(model, n, outputs)`: raise `UserError` if the model is not defined at length n.
     - `classes(model)`: class labels when one bit per class is read, else None.
     - `size_check(model, n, path, side)`: raise `UserError` when lowering at n would be too large.

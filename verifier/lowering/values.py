@@ -13,6 +13,9 @@ GateCircuit (spec sections 2-3): every scalar (a grid index) is one of three kin
   and divisions by constants, relu, step), not yet built. A comparison of it with a
   constant is one threshold gate [L >= L*], L* found by exact bisection; it is
   built as a word (adder tree, then the steps) only where a word is needed.
+- a `Counted` (with `counts`, issue 21): a function of one small-range canonical linear
+  form, tabulated over its range and computed pointwise; comparisons and words read one
+  shared unary sum per form (`counts.py`).
 
 An operation on tables whose joint dependencies have at most `table_limit`
 symbol combinations is computed concretely; otherwise the tables become words
@@ -33,6 +36,8 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 from .arithmetic import Arithmetic, Word, activation_pieces, naf_digits, width_of
+from . import counts
+from .counts import Counted
 from ..semantics.activations import activation_k
 from ..core.number_format import NumberFormat, round_div
 from ..core.ir import GateCircuit
@@ -94,7 +99,7 @@ class Linear:
         return self.grouping()
 
 
-Value = Union[Table, Word, Linear]
+Value = Union[Table, Word, Linear, Counted]
 LEVEL_LIMIT = 64  # distinct values up to which a maximum over tables is built as a one-hot
 
 
@@ -116,13 +121,16 @@ def value_key(v) -> tuple:
         return ("table", v.deps, tuple(sorted(v.values.items())))
     if isinstance(v, Word):
         return ("word", v.bits, v.lo, v.hi)
+    if isinstance(v, Counted):
+        return ("count", v.form, v.values)
     return ("linear", v)
 
 
 class Values:
     """Values over one GateCircuit in one number format; see the module docstring."""
 
-    def __init__(self, fmt: NumberFormat, circuit: GateCircuit, style: str, table_limit: int, rewrite: bool):
+    def __init__(self, fmt: NumberFormat, circuit: GateCircuit, style: str, table_limit: int, rewrite: bool,
+                 counted: bool = False):
         self.fmt = fmt
         self.circuit = circuit
         self.arith = Arithmetic(circuit, style)
@@ -132,6 +140,8 @@ class Values:
         self.levels = {}  # word -> {value: node}: one-hot of a maximum over tables (see `maximum`)
         self.rewrite = rewrite
         self.built = {}  # Linear -> its word (see `as_word`)
+        self.counted = counted and rewrite and style == "adder"  # count forms (a counter is deep: not for `compile`)
+        self.sums = counts.sums_of(circuit)
 
     # -- tables ------------------------------------------------------------
 
@@ -168,7 +178,10 @@ class Values:
         return Table(deps, out)
 
     def _apply(self, values, fn, build):
-        """fn on tables when they are jointly small, else build(*words)."""
+        """fn on tables when they are jointly small, pointwise on count forms, else build(*words)."""
+        done = self._pointwise(values, fn)
+        if done is not None:
+            return done
         deps = self._joint(values)
         if deps is not None:
             return self._tabulate(deps, values, fn)
@@ -188,6 +201,8 @@ class Values:
             return v
         if isinstance(v, Linear):
             return self._build(v)
+        if isinstance(v, Counted):
+            return self.sums.word(v)
         default = self._common(v)
         return self.arith.select([(self._selector(v.deps, c), k) for c, k in v.values.items() if k != default], default)
 
@@ -198,6 +213,8 @@ class Values:
             return v.bits[0]
         if isinstance(v, Linear):
             return self._at_least_linear(v, 1)
+        if isinstance(v, Counted):
+            return self.sums.predicate(v, lambda k: k >= 1)
         ones = [self._selector(v.deps, c) for c, k in v.values.items() if k]
         return self.circuit.or_(*ones)
 
@@ -208,7 +225,7 @@ class Values:
 
     @staticmethod
     def bounds(v: Value):
-        if isinstance(v, (Word, Linear)):
+        if isinstance(v, (Word, Linear, Counted)):
             return v.lo, v.hi
         return min(v.values.values()), max(v.values.values())
 
@@ -366,7 +383,7 @@ class Values:
                 words += [(coef * k, w) for k, w in inner]
                 const += coef * inner_const
                 continue
-            if isinstance(v, (Word, Linear)):
+            if isinstance(v, (Word, Linear, Counted)):
                 words.append((coef, self.as_word(v)))
                 continue
             for i, (deps, members) in enumerate(groups if grouped else []):
@@ -405,6 +422,8 @@ class Values:
     def linear(self, terms, const: int = 0) -> Value:
         """The exact integer sum of coef * v (or coef * a * b) + const."""
         done = self._concrete(terms, const, lambda s: s)
+        if done is None:
+            done = self._count_sum(terms, const, lambda s: s)
         if done is not None:
             return done
         if self.rewrite:
@@ -418,6 +437,8 @@ class Values:
         """R of the number format applied to (sum + const) / 2^shift."""
         fmt = self.fmt
         done = self._concrete(terms, const, lambda s: fmt.round_k(s, 1 << shift))
+        if done is None:
+            done = self._count_sum(terms, const, lambda s: fmt.round_k(s, 1 << shift))
         if done is not None:
             return done
         one = self._one_linear(terms, const)
@@ -432,6 +453,8 @@ class Values:
     def at_least_one(self, terms, const: int) -> int:
         """Node: 1 iff the exact sum + const >= 1."""
         done = self._concrete(terms, const, lambda s: int(s >= 1))
+        if done is None:
+            done = self._count_sum(terms, const, lambda s: int(s >= 1))
         if done is not None:
             return self.as_node(done)
         one = self._one_linear(terms, const)
@@ -515,6 +538,8 @@ class Values:
             return self.arith.restrict(v, 0, v.hi)
         if isinstance(v, Linear) and not v.steps and v.lo < 0:
             return dataclasses.replace(v, lo=0, base_lo=0)
+        if isinstance(v, Counted) and v.lo < 0:
+            return self._counted(v.form, tuple(None if k is None else max(k, 0) for k in v.values))
         return v
 
     def root(self, terms, const: int, k: int) -> Value:
@@ -522,6 +547,8 @@ class Values:
         caller guarantees >= 0 (layer norm, spec 3.3): `Arithmetic.sqrt_round`."""
         fmt = self.fmt
         done = self._concrete(terms, const, lambda a: fmt.sqrt_k(a, 1 << k))
+        if done is None:
+            done = self._count_sum(terms, const, lambda a: fmt.sqrt_k(a, 1 << k))
         if done is not None:
             return done
         return self.arith.sqrt_round(self.nonnegative(self.as_word(self.linear(terms, const))), k, fmt)
@@ -529,13 +556,19 @@ class Values:
     def choose(self, selectors, values) -> Value:
         """The value whose 0/1 selector is 1 (exactly one is)."""
         everything = list(selectors) + list(values)
+        m = len(selectors)
+        done = self._pointwise(everything, lambda *ks: sum(s * v for s, v in zip(ks[:m], ks[m:])))
+        if done is not None:
+            return done
         deps = self._joint(everything)
         if deps is not None:
-            m = len(selectors)
             return self._tabulate(deps, everything, lambda *ks: sum(s * v for s, v in zip(ks[:m], ks[m:])))
         return self.arith.choose([(self.as_node(s), self.as_word(v)) for s, v in zip(selectors, values)])
 
     def activation(self, name: str, v: Value) -> Value:
+        if isinstance(v, Counted):
+            fmt = self.fmt
+            return self._pointwise([v], lambda k: activation_k(name, k, fmt))
         if isinstance(v, Linear) and (name == "step" or (name in ("relu", "identity") and self._in_format(v.lo, v.hi))):
             fmt = self.fmt  # monotone: step has one breakpoint; relu and identity are S(max(k, 0)), S(k)
             return self._then(v, Step(lambda k: activation_k(name, k, fmt), lambda w: self.activation(name, w),
@@ -552,3 +585,55 @@ class Values:
             return Word(tuple(c.and_(b, c.not_(sign)) for b in v.bits), 0, v.hi)
         fmt = self.fmt
         return self.lookup(v, lambda k: activation_k(name, k, fmt), activation_pieces(name, fmt))
+
+    # -- count forms (issue 21; counts.py) ---------------------------------------
+
+    def _counted(self, form, values) -> Value:
+        """A Counted, or the constant table when it takes one value."""
+        distinct = {k for k in values if k is not None}
+        assert distinct, "a count form's value defined nowhere"
+        if len(distinct) == 1:
+            return self.const(distinct.pop())
+        return Counted(form, values)
+
+    def _pointwise(self, values, fn) -> Optional[Value]:
+        """fn at every point of the one count form of the values (Counted over one form and
+        constants), else None."""
+        if not self.counted or not any(isinstance(v, Counted) for v in values):
+            return None
+        done = counts.pointwise(values, fn)
+        return None if done is None else self._counted(*done)
+
+    def _count_sum(self, terms, const: int, finish) -> Optional[Value]:
+        """finish(exact sum of the terms + const) as a function of one count form: pointwise
+        when the terms' values are Counted over one form and constants; else when the sum
+        is a small-range linear form of bits (canonical, counts.py); else None."""
+        if not self.counted:
+            return None
+        terms = [term for term in terms if term[0]]
+        done = self._concrete(terms, const, finish)  # the terms with a coefficient are tables
+        if done is not None:
+            return done
+        values = [v for term in terms for v in term[1:]]
+        coefs, arity = [term[0] for term in terms], [len(term) - 1 for term in terms]
+
+        def total(*ks):
+            s, i = const, 0
+            for c, r in zip(coefs, arity):
+                s += c * (ks[i] if r == 1 else ks[i] * ks[i + 1])
+                i += r
+            return finish(s)
+
+        done = self._pointwise(values, total)
+        if done is not None or any(isinstance(v, Linear) and v.steps for v in values):
+            return done  # a stepped Linear stays one (`_one_linear`): not built as a word here
+        linear = self._pure(terms, const)
+        if not isinstance(linear, Linear):
+            return None
+        bits = [(w_coef << j if j < len(w.bits) - 1 else -(w_coef << j), bit)
+                for w_coef, w in linear.terms for j, bit in enumerate(w.bits)]
+        found = counts.canonical(self.circuit, bits, linear.const)
+        if found is None:
+            return None
+        form, a, b = found
+        return self._counted(form, counts.tabulate(form, lambda t: finish(a * t + b)))

@@ -51,11 +51,12 @@ def decode_word(true_vars, input_lits, alphabet, n) -> list:
     return word
 
 
-def build_miter(case: Case, n: int, style: str = "adder", rewrite: bool = True, deadline=None) -> Miter:
+def build_miter(case: Case, n: int, style: str = "adder", rewrite: bool = True, deadline=None,
+                counts: bool = True) -> Miter:
     """Both models lowered at length n; past `deadline` (if given) `ir.OutOfTime`."""
     circuit = GateCircuit(n, case.alphabet, deadline)
-    left, left_undef = lower_model_care(case.left, circuit, case.outputs, style, rewrite)
-    right, right_undef = lower_model_care(case.right, circuit, case.outputs, style, rewrite)
+    left, left_undef = lower_model_care(case.left, circuit, case.outputs, style, rewrite, counts)
+    right, right_undef = lower_model_care(case.right, circuit, case.outputs, style, rewrite, counts)
     assert len(left) == len(right), (len(left), len(right))
     undefined = [circuit.or_(u, v) for u, v in zip(left_undef, right_undef)]
     diff = circuit.or_(*(circuit.and_(circuit.not_(u), circuit.xor(a, b)) for a, b, u in zip(left, right, undefined)))

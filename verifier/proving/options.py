@@ -34,6 +34,7 @@ class ExhaustiveOptions:
 class MiterOptions:
     """Lowering both models into the miter and encoding it as CNF."""
     rewrite: bool = True  # linear forms stay linear in the transformer lowering (`--no-rewrite`)
+    counts: bool = True  # functions of one small-range linear form as count forms, one shared sum each (`--no-counts`)
     encoding: EncodingOptions = field(default_factory=EncodingOptions)  # `--cardinality`, `--pb`
 
 

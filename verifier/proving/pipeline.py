@@ -120,7 +120,8 @@ def auto_length(case: Case, n: int, stages: Stages, deadline, start: float, seco
     now = time.monotonic()
     attempt = now + budget if deadline is None else min(deadline, now + budget)
     try:
-        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=min(attempt, now + AUTO_SAT_SHARE * budget))
+        miter = build_miter(case, n, rewrite=stages.miter.rewrite, deadline=min(attempt, now + AUTO_SAT_SHARE * budget),
+                            counts=stages.miter.counts)
     except OutOfTime:
         return enumerate_length(case, n, deadline, start)
     if miter.circuit.const_value(miter.diff) == 0:
@@ -157,7 +158,7 @@ def sat_length(case: Case, n: int, stages: Stages, deadline, start: float, certi
     certified apart with --certify and `certify_trivial`, within `deadline`), then
     sweeping and solving within `attempt` (auto's budget) or `deadline`."""
     solve_by = deadline if attempt is None else attempt
-    miter = build_miter(case, n, rewrite=stages.miter.rewrite) if miter is None else miter
+    miter = build_miter(case, n, rewrite=stages.miter.rewrite, counts=stages.miter.counts) if miter is None else miter
     if miter.circuit.const_value(miter.diff) == 0:
         if stages.certify.enabled and certify_trivial:
             return certify_trivial_length(case, n, deadline, start, miter_options=stages.miter,

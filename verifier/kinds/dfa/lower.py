@@ -6,7 +6,8 @@ from ...core.ir import GateCircuit
 from ...core.models import Dfa
 
 
-def lower(model: Dfa, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True) -> list:
+def lower(model: Dfa, circuit: GateCircuit, outputs: str, style: str = "adder", rewrite: bool = True,
+          counts: bool = True) -> list:
     """IR nodes of the output bits at length `circuit.length`."""
     return lower_dfa(model, circuit, outputs)
 

@@ -31,7 +31,7 @@ from .load import check_length
 from .program import POSITION_OPS, Program, is_number, linear, same
 
 
-def lower_care(model, circuit, outputs: str, style: str = "adder", rewrite: bool = True):
+def lower_care(model, circuit, outputs: str, style: str = "adder", rewrite: bool = True, counts: bool = True):
     """(output bits, their undefined nodes) at length `circuit.length`: a bit whose
     undefined node is 1 is not compared."""
     check_length(model, circuit.length, outputs)
@@ -57,9 +57,9 @@ def lower_care(model, circuit, outputs: str, style: str = "adder", rewrite: bool
     return bits, undefined
 
 
-def lower(model, circuit, outputs: str, style: str = "adder", rewrite: bool = True) -> list:
+def lower(model, circuit, outputs: str, style: str = "adder", rewrite: bool = True, counts: bool = True) -> list:
     """IR nodes of the output bits (0 where undefined; `lower_care` gives which those are)."""
-    return lower_care(model, circuit, outputs, style, rewrite)[0]
+    return lower_care(model, circuit, outputs, style, rewrite, counts)[0]
 
 
 class Value:

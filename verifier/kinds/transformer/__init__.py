@@ -43,7 +43,7 @@ def values(model: Transformer, word, alphabet, outputs: str) -> list:
 
 KIND = ModelKind(
     key="transformer", model_type=Transformer, load=load, run=evaluate.run, run_batch=batch.run_batch,
-    lower=lambda model, circuit, outputs, style, rewrite: lower.lower_transformer(
-        model, circuit, outputs, style, rewrite=rewrite),
+    lower=lambda model, circuit, outputs, style, rewrite, counts: lower.lower_transformer(
+        model, circuit, outputs, style, rewrite=rewrite, counts=counts),
     describe=lambda model: "transformer", check_length=check_length, classes=classes,
     size_check=cost.size_check, trace=evaluate.trace, values=values)

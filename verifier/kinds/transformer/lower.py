@@ -36,8 +36,8 @@ class _Lowerer(Values):
     """The transformer walk over `Values`."""
 
     def __init__(self, model: Transformer, circuit: GateCircuit, style: str, table_limit: int, rewrite: bool,
-                 fold: bool = True):
-        super().__init__(model.number_format, circuit, style, table_limit, rewrite)
+                 counts: bool = True, fold: bool = True):
+        super().__init__(model.number_format, circuit, style, table_limit, rewrite, counts)
         self.model = model
         self.fold = fold
         self.run = Runner(model, circuit.length)
@@ -434,17 +434,20 @@ class _Lowerer(Values):
 
 
 def lower_transformer(model: Transformer, circuit: GateCircuit, outputs: str, style: str = "adder",
-                      table_limit: Optional[int] = None, rewrite: bool = True, fold: bool = True) -> list:
+                      table_limit: Optional[int] = None, rewrite: bool = True, counts: bool = True,
+                      fold: bool = True) -> list:
     """IR nodes of the output bits (spec 3) at length `circuit.length`. Values of at most
     `table_limit` symbol combinations are computed concretely (default: max(16, |alphabet|^2),
     enough for the first block's score tables; 1 keeps only constants concrete). `rewrite`
-    keeps sums as `Linear` forms (see the module docstring); `fold` computes vectors of
-    jointly small tables as arrays (off: table by table, to compare)."""
+    keeps sums as `Linear` forms (see the module docstring); `counts` (with `rewrite`, in the
+    adder style) keeps functions of one small-range linear form as count forms
+    (`lowering/counts.py`); `fold` computes vectors of jointly small tables as arrays (off:
+    table by table, to compare)."""
     n = circuit.length
     lay = sequence.layout(model, n, outputs)
     if table_limit is None:
         table_limit = max(16, len(circuit.alphabet) ** 2)
-    low = _Lowerer(model, circuit, style, table_limit, rewrite, fold)
+    low = _Lowerer(model, circuit, style, table_limit, rewrite, counts, fold)
     h = low.embedding(n, lay)
     for block in model.blocks:
         if isinstance(block, LayerNorm):
