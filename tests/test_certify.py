@@ -184,9 +184,9 @@ SMALL = [[1, 2], [1, -2], [-1, 3, 4], [-1, 3, -4], [-1, -3, 5], [-1, -3, -5]]
 SMALL_PROOF = ["1 0", "3 0", "0"]
 
 
-def real_miter(rel="dyck/dyck1-counting-f3.yaml", n=10):
+def real_miter(rel="dyck/dyck1-counting-f3.yaml", n=10, counts=True):
     case = load_case(os.path.join(CASES, rel), warn=lambda message: None)
-    miter = build_miter(case, n)
+    miter = build_miter(case, n, counts=counts)
     assert miter.circuit.const_value(miter.diff) is None, "a trivial miter has no proof to check: choose another"
     return miter_cnf(miter)
 
@@ -276,14 +276,14 @@ def test_a_formula_refuted_by_propagation_needs_only_the_empty_clause():
 
 
 def test_a_check_past_the_deadline_gives_no_answer():
-    cnf = real_miter()
+    cnf = real_miter(counts=False)  # a long proof: with count forms this miter takes a hundred lines
     proof = cadical_proof(cnf.clauses)
     assert len(proof) > certify.DEADLINE_EVERY
     assert certify.check_unsat_proof(cnf.clauses, proof, deadline=0.0) is None
 
 
 def test_a_proof_over_several_deadline_slices_checks(monkeypatch):
-    cnf = real_miter("dyck/dyck1-counting-f3.yaml", 10)
+    cnf = real_miter("dyck/dyck1-counting-f3.yaml", 10, counts=False)  # (as above)
     monkeypatch.setattr(solver, "CONFLICTS_PER_SLICE", 20)
     answer = solver.solve(cnf.clauses, deadline=float("inf"), proof=True)
     assert answer.status == "unsat" and answer.conflicts_slices > 2
