@@ -197,11 +197,11 @@ def circuit_stats(circuit: GateCircuit, outputs) -> CircuitStats:
 
 
 def export_cnf(case: Case, n: int, output: str, *, cardinality: str = EncodingOptions.cardinality,
-               pb: str = EncodingOptions.pb) -> dict:
+               pb: str = EncodingOptions.pb, counts: bool = True) -> dict:
     """The miter at length n (one of the case's lengths) as DIMACS with the
     comment lines `decode` reads; its variable and clause counts."""
     check_length(case, n)
-    cnf = miter_cnf(miter(case, n), cardinality=cardinality, pb=pb)
+    cnf = miter_cnf(miter(case, n, counts=counts), cardinality=cardinality, pb=pb)
     try:
         with open(output, "w") as handle:
             write_dimacs(handle, cnf.clauses, cnf.nvars, cnf.input_lits, case.path, n)

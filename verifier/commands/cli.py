@@ -229,13 +229,14 @@ def compile_command(case, side, length, length_range, output, stats, plot):
 @click.argument("case")
 @click.option("--length", "length", type=LENGTH, required=True, help="The input length n.")
 @click.option("-o", "--output", required=True, help="DIMACS file to write.")
+@click.option("--no-counts", is_flag=True, help="No count forms in the lowering (as prove --no-counts).")
 @encoding_options
-def cnf(case, length, output, cardinality, pb):
+def cnf(case, length, output, cardinality, pb, no_counts):
     """Write the miter of CASE at one length as DIMACS, for any external solver.
 
     Satisfiable iff some string of that length separates the models; comment
     lines map variables to input positions and symbols (see `tcverify decode`)."""
-    stats = api.export_cnf(api.load(case), length, output, cardinality=cardinality, pb=pb)
+    stats = api.export_cnf(api.load(case), length, output, cardinality=cardinality, pb=pb, counts=not no_counts)
     click.echo(f"wrote {output}: {stats['variables']} variables, {stats['clauses']} clauses")
 
 
