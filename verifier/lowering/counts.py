@@ -42,7 +42,7 @@ from typing import Callable, Optional
 from ..core.ir import GateCircuit
 from .arithmetic import Word, width_of
 
-RANGE_LIMIT = 256  # the largest range of T kept as a count form (T in [0, hi])
+RANGE_LIMIT = 64  # the largest range of T kept as a count form (T in [0, hi]): its counter has about hi^2 / 2 cells
 
 
 @dataclass(frozen=True)
