@@ -190,9 +190,13 @@ class CountSums:
     sequential counter over T's digits in order (and/or gates of the IR)."""
 
     def __init__(self, circuit: GateCircuit):
-        self.circuit = circuit
+        self._circuit = weakref.ref(circuit)  # `_SUMS` is keyed weakly by the circuit: no strong cycle
         self.digits = {}  # form -> (digits, prefix maxima, {(p, k): register node})
         self.words = {}  # Counted -> Word
+
+    @property
+    def circuit(self) -> GateCircuit:
+        return self._circuit()
 
     def _digits(self, form: CountForm):
         if form not in self.digits:
