@@ -83,6 +83,31 @@ def norm_model(fmt, norm: bool) -> Transformer:
                        Positional(), None, None)
 
 
+def standard_block_model(fmt, norm: bool, activation: str = "gelu_new") -> Transformer:
+    """A block of TransformerLens's default shape at d_model 8: two causal softmax heads of
+    d_head 4 whose scores are products of query and key words of the tokens, then an MLP
+    of d_mlp = 4 d_model = 32 (`activation`: gelu_new, as in GPT-2-style models and
+    tools/train_transformer.py); each sub-block pre-normed when `norm` (spec 3.3)."""
+    d, d_head, d_mlp, R = 8, 4, 32, fmt.R
+    weight = lambda i, j, mod: R(((i * 3 + j * 5) % mod - mod // 2) / 4)  # noqa: E731
+    ln = LayerNorm(tuple(R(1) for _ in range(d)), tuple(R(0) for _ in range(d)), R(0.25))
+
+    def head(h):
+        rows = lambda k: tuple(tuple(weight(k * d_head + i + 16 * h, j, 7) for j in range(d))  # noqa: E731
+                               for i in range(d_head))
+        wo = tuple(tuple(weight(i, j + d_head * h, 5) for j in range(d_head)) for i in range(d))
+        return Head("softmax", "causal", rows(0), rows(1), rows(2), wo, (0,) * d_head, (0,) * d_head,
+                    (0,) * d_head, exp_frac_bits=fmt.frac_bits)
+
+    blocks = (Attention((head(0), head(1)), (0,) * d, True, ln if norm else None),
+              Mlp(tuple(tuple(weight(i, j, 7) for j in range(d)) for i in range(d_mlp)), (0,) * d_mlp, activation,
+                  tuple(tuple(weight(i, j, 5) for j in range(d_mlp)) for i in range(d)), (0,) * d, True,
+                  ln if norm else None))
+    embedding = {"0": tuple(R((j % 3 - 1) / 2) for j in range(d)), "1": tuple(R(((j + 1) % 3 - 1) / 2) for j in range(d))}
+    return Transformer("<standard block>", fmt, fmt, d, embedding, blocks,
+                       Readout("threshold", ((R(1),) + (0,) * (d - 1),), (0,)), Positional(), None, None)
+
+
 def measure(case, n: int, timeout: float, rewrite: bool = True) -> dict:
     """Gates, clauses, lowering and solving time and the result. Each time is the least of
     several runs, as many as fit in a quarter of a second (3 to 20; one run if it takes

@@ -9,8 +9,10 @@ row so that both codes run under the same load.
 Times are CPU seconds of the lowering (`time.process_time`, the least of `--repeat`
 runs after a warm-up run): on the shared 2-core machine wall time varies 2x from one
 run to the next, CPU time much less. Every ratio is with / without in this one run.
+`--model standard` lowers instead a block of TransformerLens's default shape at d_model 8
+(`floats.standard_block_model`: two softmax heads of d_head 4, d_mlp 32, gelu_new).
 Run: python bench/layer_norm.py [--lengths 4,8,12,16] [--float paper_float:8] [--fixed 4.4]
-[--base CHECKOUT] [--repeat 3]
+[--model toy|standard] [--base CHECKOUT] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -24,16 +26,20 @@ import sys
 import tempfile
 import time
 
-from floats import markdown, norm_model, parse_format
+from floats import markdown, norm_model, parse_format, standard_block_model
 from tcverify.core.ir import GateCircuit
 from tcverify.kinds.transformer.lower import lower_transformer
 
 VARIANTS = ("without", "with", "with eps 0")
 
 
-def model(fmt, variant: str):
-    """norm_model without norm, with it, or with it and epsilon 0."""
-    m = norm_model(fmt, variant != "without")
+MODELS = {"toy": norm_model,  # an average head with 1-dimensional scores and a 4-unit relu MLP
+          "standard": standard_block_model}  # TransformerLens's shape: 2 softmax heads of 4, d_mlp 32, gelu_new
+
+
+def model(fmt, variant: str, shape: str = "toy"):
+    """The `shape` model without norm, with it, or with it and epsilon 0."""
+    m = MODELS[shape](fmt, variant != "without")
     if variant == "with eps 0":
         m = dataclasses.replace(m, blocks=tuple(dataclasses.replace(b, norm=dataclasses.replace(b.norm, epsilon=0))
                                                 for b in m.blocks))
@@ -52,9 +58,9 @@ def lowering(m, n: int, repeat: int) -> tuple:
     return best, len(circuit.gates)
 
 
-def row(fmt_text: str, n: int, repeat: int) -> dict:
+def row(fmt_text: str, n: int, repeat: int, shape: str) -> dict:
     fmt = parse_format(fmt_text)
-    return {v: lowering(model(fmt, v), n, repeat) for v in VARIANTS}
+    return {v: lowering(model(fmt, v, shape), n, repeat) for v in VARIANTS}
 
 
 def package_of(checkout: str, folder: str) -> str:
@@ -68,9 +74,10 @@ def package_of(checkout: str, folder: str) -> str:
     return folder
 
 
-def base_row(package: str, fmt_text: str, n: int, repeat: int) -> dict:
+def base_row(package: str, fmt_text: str, n: int, repeat: int, shape: str) -> dict:
     env = dict(os.environ, PYTHONPATH=package)
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--row", fmt_text, str(n), str(repeat)],
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--row", fmt_text, str(n), str(repeat),
+                          "--model", shape],
                          env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -82,11 +89,13 @@ def main():
     parser.add_argument("--fixed", default="4.4")
     parser.add_argument("--base", help="a checkout (e.g. `git worktree add /tmp/base main`) whose code is the third column")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", choices=sorted(MODELS), default="toy",
+                        help="toy: floats.py's norm_model; standard: a block of TransformerLens's default shape")
     parser.add_argument("--row", nargs=3, help=argparse.SUPPRESS)  # the subprocess of --base
     args = parser.parse_args()
     if args.row:
         fmt_text, n, repeat = args.row
-        print(json.dumps(row(fmt_text, int(n), int(repeat))))
+        print(json.dumps(row(fmt_text, int(n), int(repeat), args.model)))
         return
     lengths = [int(x) for x in args.lengths.split(",")]
     with tempfile.TemporaryDirectory() as folder:
@@ -94,20 +103,22 @@ def main():
         rows = []
         for fmt_text in (args.float, args.fixed):
             for n in lengths:
-                here = row(fmt_text, n, args.repeat)
-                cells = [parse_format(fmt_text).describe(), n, f"{here['without'][0]:.3f}"]
+                here = row(fmt_text, n, args.repeat, args.model)
+                cells = [parse_format(fmt_text).describe(), n, f"{here['without'][0]:.3f}", here["without"][1]]
                 for v in VARIANTS[1:]:
                     cells += [f"{here[v][0]:.3f}", f"{here[v][0] / here['without'][0]:.2f}", here[v][1]]
                 if package:
-                    base = base_row(package, fmt_text, n, args.repeat)
+                    base = base_row(package, fmt_text, n, args.repeat, args.model)
                     cells += [f"{base[v][0] / base['without'][0]:.2f}" for v in VARIANTS[1:]]
                     cells += [f"{base[v][1]}" for v in VARIANTS[1:]]
                 rows.append(cells)
                 print(" ".join(map(str, cells)), file=sys.stderr, flush=True)
-    header = ["format", "n", "without s", "with s", "ratio", "gates", "with eps 0 s", "ratio eps 0", "gates eps 0"]
+    header = ["format", "n", "without s", "gates without", "with s", "ratio", "gates", "with eps 0 s", "ratio eps 0",
+              "gates eps 0"]
     if package:
         header += ["base ratio", "base ratio eps 0", "base gates", "base gates eps 0"]
-    print("layer norm at d_model 8: CPU seconds of lowering `norm_model` with `norm:` on both blocks against without\n")
+    print(f"layer norm at d_model 8: CPU seconds of lowering the {args.model} model with `norm:` on both blocks "
+          "against without\n")
     print(markdown(header, rows))
 
 

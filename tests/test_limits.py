@@ -110,7 +110,10 @@ def test_the_miter_estimate_rejects_an_absurd_transformer(tmp_path):
 
 
 def test_the_library_is_under_every_guard():
-    for path in glob.glob(os.path.join(ROOT, "cases", "*", "*.yaml")):
+    """Every library case and every bench case (the issue-21 Tracr models up to n = 32)."""
+    paths = glob.glob(os.path.join(ROOT, "cases", "*", "*.yaml")) + glob.glob(os.path.join(ROOT, "bench", "cases", "*.yaml"))
+    assert any("shuffle-dyck1-len32" in path for path in paths)
+    for path in paths:
         check_size(load_case(path, warn=lambda message: None))
 
 

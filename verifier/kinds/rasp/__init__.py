@@ -12,7 +12,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ...core.models import Rasp
-from ...errors import UserError
 from ..kind import ModelKind
 from . import batch, evaluate, lower
 from .load import check_length, load_rasp
