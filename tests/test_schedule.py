@@ -90,11 +90,18 @@ def alive(pids) -> set:
     return living
 
 
+def foreground_signals():
+    """Ctrl-C as at a terminal: a run started in the background of a non-interactive
+    shell (a CI script) inherits SIGINT ignored, and Python then keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_watched(args, interrupt_after_line=0):
     """Run tcverify; record its children while it runs; optionally send SIGINT
     this many seconds after it printed a line. (stdout, stderr, exit code, seconds, child pids)."""
     start = time.monotonic()
-    process = subprocess.Popen([TCVERIFY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([TCVERIFY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=foreground_signals)
     seen, out = set(), b""
     while True:
         seen |= children(process.pid)
