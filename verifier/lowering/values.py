@@ -407,17 +407,7 @@ class Values:
         deps = self._joint(values)
         if deps is None:
             return None
-        coefs = [term[0] for term in terms]
-        arity = [len(term) - 1 for term in terms]
-
-        def total(*ks):
-            s, i = const, 0
-            for c, r in zip(coefs, arity):
-                s += c * (ks[i] if r == 1 else ks[i] * ks[i + 1])
-                i += r
-            return finish(s)
-
-        return self._tabulate(deps, values, total)
+        return self._tabulate(deps, values, _term_total(terms, const, finish))
 
     def linear(self, terms, const: int = 0) -> Value:
         """The exact integer sum of coef * v (or coef * a * b) + const."""
@@ -615,16 +605,7 @@ class Values:
         if done is not None:
             return done
         values = [v for term in terms for v in term[1:]]
-        coefs, arity = [term[0] for term in terms], [len(term) - 1 for term in terms]
-
-        def total(*ks):
-            s, i = const, 0
-            for c, r in zip(coefs, arity):
-                s += c * (ks[i] if r == 1 else ks[i] * ks[i + 1])
-                i += r
-            return finish(s)
-
-        done = self._pointwise(values, total)
+        done = self._pointwise(values, _term_total(terms, const, finish))
         if done is not None or any(isinstance(v, Linear) and v.steps for v in values):
             return done  # a stepped Linear stays one (`_one_linear`): not built as a word here
         linear = self._pure(terms, const)
@@ -637,3 +618,18 @@ class Values:
             return None
         form, a, b = found
         return self._counted(form, counts.tabulate(form, lambda t: finish(a * t + b)))
+
+
+def _term_total(terms, const: int, finish) -> Callable:
+    """finish(const + sum of c * k (a term of one value) or c * k * k' (of two)) as a
+    function of the terms' values in order: what a tabulation evaluates per point."""
+    coefs, arity = [term[0] for term in terms], [len(term) - 1 for term in terms]
+
+    def total(*ks):
+        s, i = const, 0
+        for c, r in zip(coefs, arity):
+            s += c * (ks[i] if r == 1 else ks[i] * ks[i + 1])
+            i += r
+        return finish(s)
+
+    return total
